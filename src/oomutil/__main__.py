@@ -1,0 +1,5 @@
+"""python -m oomutil"""
+
+from .cli import main
+
+raise SystemExit(main())

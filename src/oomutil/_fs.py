@@ -1,0 +1,112 @@
+"""The one read helper every oomutil read goes through, and the errno -> error mapping.
+
+Files under /proc and /sys report sizes of 0 or 4096 whatever they hold, and their
+content can change between two reads, so a file is read whole, in binary, with
+os.open/os.read, and parsed afterwards.  No buffered ``open()``: its extra stat and
+buffer cost more than the read itself on a small procfs file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Callable, Optional, TypeVar
+
+from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, ParseError
+
+T = TypeVar("T")
+
+_CHUNK = 65536
+_O_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_bytes(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> bytes:
+    """Return the whole content of ``path`` (relative to ``dir_fd`` when given).
+
+    Raises NoSuchProcess, AccessDenied, NotAvailable or OomutilError; see ``map_os_error``.
+    """
+    try:
+        fd = os.open(path, _O_FLAGS, dir_fd=dir_fd)
+        try:
+            parts = []
+            while True:  # only an empty read is a sure end of file on procfs/sysfs
+                chunk = os.read(fd, _CHUNK)
+                if not chunk:
+                    return b"".join(parts)
+                parts.append(chunk)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
+
+
+def read_parsed(
+    path: str,
+    parse: Callable[[bytes], T],
+    *,
+    dir_fd: Optional[int] = None,
+    pid: Optional[int] = None,
+) -> T:
+    """Read ``path`` and hand it to a pure ``parse_*`` function; name the file in a ParseError."""
+    data = read_bytes(path, dir_fd=dir_fd, pid=pid)
+    try:
+        return parse(data)
+    except ParseError as err:
+        err.path, err.pid = path, pid
+        raise
+
+
+def read_optional(path: str, parse: Callable[[bytes], T], **kwargs) -> Optional[T]:
+    """Like read_parsed, but None when the file does not exist (this kernel lacks it)."""
+    try:
+        return read_parsed(path, parse, **kwargs)
+    except NotAvailable:
+        return None
+
+
+def unless_missing(call: Callable[..., T], *args) -> Optional[T]:
+    """``call(*args)``, or None when it cannot be read here (AccessDenied, NotAvailable).
+
+    NoSuchProcess and ParseError still propagate: they are not "missing".
+    """
+    try:
+        return call(*args)
+    except (AccessDenied, NotAvailable):
+        return None
+
+
+def map_os_error(
+    err: OSError, path: str, *, pid: Optional[int] = None, dir_fd: Optional[int] = None
+) -> OomutilError:
+    """The single place where errno becomes an oomutil error.
+
+    ENOENT is ambiguous for a pid's file: the process is gone, or this kernel simply
+    has no such file (psutil #2418 learned this the hard way).  It is NoSuchProcess only
+    when the pid directory is gone as well.  Reads relative to an open pid directory fd
+    get ESRCH once the process is reaped, which is always NoSuchProcess.
+    """
+    code = err.errno
+    if code == errno.ESRCH:
+        return NoSuchProcess(pid=pid, path=path)
+    if code in (errno.EACCES, errno.EPERM):
+        return AccessDenied(pid=pid, path=path)
+    if code in (errno.ENOENT, errno.ENOTDIR):
+        if pid is not None and dir_fd is None and not os.path.isdir(os.path.dirname(path)):
+            return NoSuchProcess(pid=pid, path=path)
+        return NotAvailable("no such file", pid=pid, path=path)
+    if code == errno.EOPNOTSUPP:  # e.g. /proc/pressure/* when booted with psi=0
+        return NotAvailable("not supported by this kernel", pid=pid, path=path)
+    return OomutilError(os.strerror(code) if code else str(err), pid=pid, path=path)
+
+
+def parse_int(data: bytes) -> int:
+    """Parse a one-number file such as oom_score or /proc/sys/vm/panic_on_oom."""
+    try:
+        return int(data)  # int() accepts the surrounding whitespace and newline
+    except ValueError:
+        raise ParseError("expected an integer", line=data.decode("ascii", "backslashreplace")) from None
+
+
+def decode(data: bytes) -> str:
+    """Text from the kernel: bytes that are not UTF-8 (comm can hold any) stay visible as \\xNN."""
+    return data.decode("utf-8", "backslashreplace")

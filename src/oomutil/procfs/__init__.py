@@ -1,0 +1,1 @@
+"""Readers and pure parsers of /proc files, one module per file family."""

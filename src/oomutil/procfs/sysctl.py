@@ -1,0 +1,79 @@
+"""/proc/sys/vm knobs that decide what happens on an OOM, and /proc/sys/kernel/osrelease.
+
+Each knob is a file holding one integer.  Documentation/admin-guide/sysctl/vm.rst;
+mm/util.c (__vm_enough_memory, vm_commit_limit), mm/oom_kill.c (check_panic_on_oom,
+out_of_memory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Dict, Optional
+
+from .._fs import decode, parse_int, read_optional, read_parsed
+from ..root import Root
+
+
+@dataclass(frozen=True)
+class VmSettings:
+    """The OOM-related vm sysctls; None for a knob this kernel (or tree) has no file for."""
+
+    overcommit_memory: Optional[int]  # /proc/sys/vm/overcommit_memory: 0 heuristic, 1 always, 2 strict
+    overcommit_ratio: Optional[int]  # /proc/sys/vm/overcommit_ratio: % of RAM in CommitLimit (mode 2)
+    overcommit_kbytes: Optional[int]  # /proc/sys/vm/overcommit_kbytes: replaces the ratio when non-zero
+    panic_on_oom: Optional[int]  # /proc/sys/vm/panic_on_oom: 0 kill, 1 panic if system-wide, 2 always
+    oom_kill_allocating_task: Optional[int]  # /proc/sys/vm/oom_kill_allocating_task
+    oom_dump_tasks: Optional[int]  # /proc/sys/vm/oom_dump_tasks: log the task table on a kill
+
+
+def read_vm_settings(root: Root) -> VmSettings:
+    """Read each knob of VmSettings from /proc/sys/vm; a missing file gives None."""
+    values = {
+        f.name: read_optional(root.proc("sys", "vm", f.name), parse_int) for f in fields(VmSettings)
+    }
+    return VmSettings(**values)
+
+
+def read_overcommit_memory(root: Root) -> int:
+    """/proc/sys/vm/overcommit_memory.  Raises NotAvailable when the file is missing."""
+    return read_parsed(root.proc("sys", "vm", "overcommit_memory"), parse_int)
+
+
+def read_kernel_release(root: Root) -> str:
+    """/proc/sys/kernel/osrelease, the ``uname -r`` of the kernel that wrote the tree."""
+    return read_parsed(root.proc("sys", "kernel", "osrelease"), lambda d: decode(d.strip()))
+
+
+# What each value means on kernels since 4.17 (no root bonus) and 5.9 (0..2000 scores),
+# in the words the CLI prints.  Unknown values are shown as numbers only.
+MEANINGS: Dict[str, Dict[int, str]] = {
+    "overcommit_memory": {
+        0: "heuristic: refuse only allocations larger than RAM + swap",
+        1: "always overcommit, never refuse",
+        2: "strict: refuse commits beyond CommitLimit (the OOM killer still runs)",
+    },
+    "panic_on_oom": {
+        0: "kill a process",
+        1: "panic on a system-wide OOM; cgroup, cpuset and mempolicy OOMs still kill",
+        2: "panic on every OOM, memory cgroup OOMs included",
+    },
+    "oom_kill_allocating_task": {
+        0: "kill the task with the highest badness",
+        # any non-zero value: mm/oom_kill.c tests sysctl_oom_kill_allocating_task only for truth
+    },
+    "oom_dump_tasks": {
+        0: "no task table in the kernel log",
+        1: "log a table of eligible tasks on each OOM kill",
+    },
+}
+
+
+def meaning(knob: str, value: Optional[int]) -> Optional[str]:
+    """A short sentence for a knob's value, or None when there is nothing certain to say."""
+    if value is None:
+        return None
+    if knob == "oom_kill_allocating_task" and value != 0:
+        return "kill the task that triggered the OOM (not in memory cgroup OOMs)"
+    if knob == "oom_dump_tasks" and value != 0:
+        value = 1
+    return MEANINGS.get(knob, {}).get(value)

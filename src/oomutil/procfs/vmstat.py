@@ -1,0 +1,40 @@
+"""/proc/vmstat: "name value" counters since boot.
+
+Sample::
+
+    nr_free_pages 5790531
+    oom_kill 1
+
+``oom_kill`` counts global and memcg OOM kills since boot; it exists since Linux 4.13
+(8e675f7af507 "mm/oom_kill: count global and memory cgroup oom kills").
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+from .._fs import decode, read_parsed
+from ..errors import ParseError
+from ..root import Root
+
+
+def parse_vmstat(data: bytes) -> Dict[str, int]:
+    """Every counter of /proc/vmstat as {name: value}."""
+    counters: Dict[str, int] = {}
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            name, value = line.split()
+            counters[name.decode("ascii")] = int(value)
+        except ValueError:
+            raise ParseError("malformed vmstat line", line=decode(line)) from None
+    return counters
+
+
+def read_oom_kill_count(root: Root) -> Optional[int]:
+    """The ``oom_kill`` counter of /proc/vmstat; None on kernels before 4.13 that lack it.
+
+    Raises NotAvailable when the tree has no vmstat file at all.
+    """
+    return read_parsed(root.proc("vmstat"), parse_vmstat).get("oom_kill")

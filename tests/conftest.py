@@ -1,0 +1,40 @@
+"""Shared fixtures: the in-process CLI, the golden-update option, the live marker."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from oomutil.cli import main as cli_main
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/* from the current output (review the diff)")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Live tests read this machine's /proc: only a Linux machine has one.
+    if sys.platform.startswith("linux") and os.path.isfile("/proc/self/stat"):
+        return
+    skip = pytest.mark.skip(reason=f"live tests need a Linux /proc; this is {sys.platform}")
+    for item in items:
+        if "live" in item.keywords or "root" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``oomutil ARGS`` in this process: returns (exit code, stdout, stderr)."""
+
+    def run(*args):
+        try:
+            code = cli_main([str(a) for a in args])
+        except SystemExit as exit_:  # argparse usage errors, --help, --version
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
