@@ -90,3 +90,9 @@ class ParseError(OomutilError, ValueError):
 
 class InvalidValue(OomutilError, ValueError):
     default_msg = "invalid value"
+
+
+# Tracebacks and reprs show the public name, oomutil.NoSuchProcess (as psutil does).
+for _cls in (OomutilError, NoSuchProcess, AccessDenied, NotAvailable, ParseError, InvalidValue):
+    _cls.__module__ = "oomutil"
+del _cls
