@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Callable, Optional, TypeVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Callable, Optional, TypeVar
+    T = TypeVar("T")
 
 from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, ParseError
 
-T = TypeVar("T")
 
 _CHUNK = 65536
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
@@ -28,8 +30,14 @@ def read_bytes(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = 
     try:
         fd = os.open(path, _O_FLAGS, dir_fd=dir_fd)
         try:
-            parts = []
-            while True:  # only an empty read is a sure end of file on procfs/sysfs
+            data = os.read(fd, _CHUNK)
+            if len(data) < _CHUNK:
+                # A short read is the end: seq_file (most of /proc and /sys) fills the
+                # buffer until the last record, and so do regular files of a tree.
+                # This saves the second, empty read(), one syscall per file.
+                return data
+            parts = [data]
+            while True:
                 chunk = os.read(fd, _CHUNK)
                 if not chunk:
                     return b"".join(parts)

@@ -12,7 +12,9 @@ No call returns a sentinel such as -1 for "failed": -1 is a valid oom_score_adj.
 
 from __future__ import annotations
 
-from typing import Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Optional
 
 __all__ = [
     "OomutilError",

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from typing import Dict, Iterator, Optional, Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, Iterator, Optional, Union
 
 from . import _fs
 from .errors import InvalidValue, NoSuchProcess, NotAvailable
@@ -190,10 +192,7 @@ class Process:
 
     def memory(self) -> ProcessMemory:
         """RSS, swap and page tables in bytes, from status: the one file that has all three."""
-        status = self.status()
-        if status.rss_bytes is None:  # no mm: kernel thread or zombie
-            return ProcessMemory(0, 0, 0)
-        return ProcessMemory(status.rss_bytes, status.swap_bytes, status.pgtables_bytes)
+        return ProcessMemory(*self.status().memory_bytes())
 
     def info(self) -> ProcessInfo:
         """All of the above in one record, reading each file once.

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional, Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Optional, Union
 
 from .errors import InvalidValue, NotAvailable
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Optional, Union
+    RootArg = Union[Root, str, None]
 
 from ._fs import unless_missing
 from .procfs.meminfo import Meminfo, read_meminfo
@@ -21,7 +24,6 @@ __all__ = [
     "system_info",
 ]
 
-RootArg = Union[Root, str, None]
 
 
 def memory_overcommit(root: RootArg = None) -> int:

@@ -7,7 +7,9 @@ etc/passwd: the reader's database would give a container's names to the host's u
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, Optional
 
 from ._fs import decode, read_bytes
 from .errors import OomutilError

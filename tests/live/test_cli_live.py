@@ -85,9 +85,16 @@ def test_show_invalid_pid_is_a_usage_error(arg):
 
 
 def test_usage_errors_exit_2():
-    assert run_oomutil().returncode == 2
-    assert run_oomutil("bogus").returncode == 2
-    assert run_oomutil("show").returncode == 2
+    for args in (["bogus"], ["show"], ["top", "--sort", "bogus"], ["-n", "0"], ["--watch", "x"]):
+        out = run_oomutil(*args)
+        assert out.returncode == 2, args
+        assert "Traceback" not in out.stderr and out.stderr.startswith("usage: oomutil")
+
+
+def test_no_command_is_top():
+    out = run_oomutil("--json", "-n", "1")
+    assert out.returncode == 0
+    assert len(json.loads(out.stdout)) == 1
 
 
 def test_root_option_and_environment(tmp_path):

@@ -10,7 +10,9 @@ import argparse
 import os
 import sys
 from importlib import import_module
-from typing import List, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import List, Optional
 
 from .. import __version__
 from ..errors import OomutilError
@@ -20,6 +22,7 @@ PROG = "oomutil"
 
 # name -> module; each module has register(subparsers, parents) and run(args) -> int.
 COMMANDS = {
+    "top": "oomutil.cli.top",
     "show": "oomutil.cli.show",
     "system": "oomutil.cli.system",
 }
@@ -51,10 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(_default_command(argv))
     args.root = getattr(args, "root", None) or os.environ.get(ENV_VAR) or "/"
     args.json = getattr(args, "json", False)
     try:
@@ -69,6 +70,24 @@ def main(argv: Optional[List[str]] = None) -> int:
         # so the interpreter's final flush does not raise a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _default_command(argv: List[str]) -> List[str]:
+    """``oomutil -n 5`` means ``oomutil top -n 5``: top is the default command.
+
+    The global options are set aside first; if what remains starts with an option (or
+    nothing remains), no command was named.  A word that is not a command is left for
+    argparse to reject.
+    """
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        return argv
+    globals_only = argparse.ArgumentParser(add_help=False)
+    globals_only.add_argument("--root")
+    globals_only.add_argument("--json", action="store_true")
+    _, rest = globals_only.parse_known_args(argv)
+    if rest and not rest[0].startswith("-"):
+        return argv
+    return ["top", *argv]
 
 
 def fail(message: str) -> None:

@@ -6,24 +6,63 @@ JSON field names and the API at once.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
-from typing import Any, Iterable, List, Optional, Sequence
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Any, Iterable, List, Optional, Sequence
 
 MISSING = "-"  # what a table shows for None (unreadable here, or absent on this kernel)
 
 
 def to_jsonable(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
+    """Records become dicts of their fields (nested records too), lists stay lists.
+
+    Not dataclasses.asdict(): it deep-copies every value, which costs more than
+    reading /proc when 10,000 records are printed.
+    """
+    if hasattr(obj, "__dataclass_fields__") and not isinstance(obj, type):
+        return {name: to_jsonable(value) for name, value in vars(obj).items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(o) for o in obj]
     return obj
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2) + "\n")
+    """A record as an indented object; a list of records as an array, one per line
+    (readable, and fast for 10,000 processes)."""
+    import json
+
+    if isinstance(obj, (list, tuple)):
+        items = [json.dumps(to_jsonable(o)) for o in obj]
+        text = "[\n" + ",\n".join(items) + "\n]" if items else "[]"
+    else:
+        text = json.dumps(to_jsonable(obj), indent=2)
+    sys.stdout.write(text + "\n")
+
+
+def print_ndjson(records: Iterable[Any]) -> None:
+    import json
+
+    sys.stdout.write("".join(json.dumps(to_jsonable(r)) + "\n" for r in records))
+
+
+def print_csv(records: Sequence[Any]) -> None:
+    """A header of field names, then one line per record; None is an empty cell."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    rows = [to_jsonable(r) for r in records]
+    if rows:
+        writer.writerow(rows[0].keys())
+        writer.writerows([_csv_cell(v) for v in row.values()] for row in rows)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def human_bytes(n: Optional[int]) -> str:

@@ -13,7 +13,9 @@ bytes; the few without a unit (HugePages_*) stay counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, Optional
 
 from .._fs import decode, read_parsed
 from ..errors import ParseError

@@ -12,12 +12,14 @@ Documentation/filesystems/proc.rst, tables 1-2 (status) and 1-4 (stat), section 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Callable, Optional, Tuple, TypeVar
+    T = TypeVar("T")
 
 from .._fs import decode
 from ..errors import ParseError
 
-T = TypeVar("T")
 
 # include/linux/sched.h: set for kernel threads (kthreadd and its children).
 PF_KTHREAD = 0x00200000
@@ -69,40 +71,74 @@ class PidStatus:
     """The fields of /proc/PID/status that oomutil uses.
 
     Memory fields are None when the line is absent: a task with no mm (kernel thread,
-    zombie) has no Vm* lines at all, and old kernels lack VmSwap (< 2.6.34) or VmPTE.
+    zombie, a process in its last moments) has no Vm* lines at all, and old kernels
+    lack VmSwap (< 2.6.34).
     """
 
-    name: str  # Name: (escaped by the kernel; prefer comm for display)
-    state: str  # State: first letter
+    name: str  # Name: comm, with control characters and "\\" escaped by the kernel
+    state: str  # State: first letter (R, S, D, Z, T, I ...)
     tgid: int  # Tgid:
+    ppid: int  # PPid:
     uids: Tuple[int, int, int, int]  # Uid: real, effective, saved set, filesystem
     rss_bytes: Optional[int]  # VmRSS: = RssAnon + RssFile + RssShmem = get_mm_rss()
     swap_bytes: Optional[int]  # VmSwap: = MM_SWAPENTS
     pgtables_bytes: Optional[int]  # VmPTE: = mm_pgtables_bytes()
     nspid: Tuple[int, ...]  # NSpid: (4.1+) pid in each nested pid namespace, outermost first
+    kthread: Optional[bool]  # Kthread: (newer kernels, 2024); None where the line is absent
+
+    def memory_bytes(self) -> Tuple[int, Optional[int], Optional[int]]:
+        """(rss, swap, page tables) in bytes as the OOM killer counts them: all 0 for a
+        task without mm; None only for a line this kernel does not print."""
+        if self.rss_bytes is None:
+            return 0, 0, 0
+        return self.rss_bytes, self.swap_bytes, self.pgtables_bytes
+
+    @property
+    def is_kernel_thread(self) -> bool:
+        """PF_KTHREAD, from the Kthread: line, or where it is absent from its traces:
+        no mm (no VmRSS), a child of kthreadd (pid 2) or kthreadd itself, not a zombie.
+        A user-mode helper also starts as a child of kthreadd but has an mm."""
+        if self.kthread is not None:
+            return self.kthread
+        return self.rss_bytes is None and self.ppid in (0, 2) and self.state not in ("Z", "X")
 
 
-def _field(fields: Dict[bytes, bytes], key: bytes, convert: Callable[[bytes], T], default: T) -> T:
-    """Convert one status value; a malformed one raises ParseError quoting its line."""
-    value = fields.get(key)
+def _value(data: bytes, key: bytes) -> Optional[bytes]:
+    """The text after ``key`` (b"\\nVmRSS:") up to the end of its line, or None.
+
+    Searching for the few keys needed is several times faster than splitting all ~60
+    lines, which matters at 10,000 processes; the order of lines is not relied on.
+    """
+    start = data.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    end = data.find(b"\n", start)
+    return data[start:] if end < 0 else data[start:end]
+
+
+def _convert(data: bytes, key: bytes, convert: Callable[[bytes], T]) -> Optional[T]:
+    """The converted value of a status line, None if the line is absent."""
+    value = _value(data, key)
     if value is None:
-        if default is _REQUIRED:
-            raise ParseError(f"status has no {decode(key)} line")
-        return default
+        return None
     try:
         return convert(value)
     except ValueError:
-        raise ParseError("malformed status line", line=decode(key + b":\t" + value)) from None
+        raise ParseError("malformed status line", line=decode(key.strip() + value)) from None
 
 
-_REQUIRED: Any = object()
+def _required(data: bytes, key: bytes, convert: Callable[[bytes], T]) -> T:
+    value = _convert(data, key, convert)
+    if value is None:
+        raise ParseError(f"status has no {decode(key.strip())[:-1]} line")
+    return value
 
 
 def _kb(value: bytes) -> int:
-    number, _, unit = value.partition(b" ")
-    if unit.strip() != b"kB":
+    if not value.endswith(b" kB"):
         raise ValueError(value)
-    return int(number) * 1024
+    return int(value[:-3]) * 1024
 
 
 def _uids(value: bytes) -> Tuple[int, int, int, int]:
@@ -115,22 +151,28 @@ def _ints(value: bytes) -> Tuple[int, ...]:
 
 
 def parse_status(data: bytes) -> PidStatus:
-    """Parse /proc/PID/status ("Key:\\tvalue" lines; unknown keys are ignored)."""
-    fields: Dict[bytes, bytes] = {}
-    for line in data.splitlines():
-        key, sep, value = line.partition(b":")
-        if sep:
-            fields[key] = value.strip()
+    """Parse /proc/PID/status ("Key:\\tvalue" lines; other keys are ignored)."""
+    data = b"\n" + data  # every key, the first line's too, now follows a newline
     return PidStatus(
-        name=decode(fields.get(b"Name", b"")),
-        state=decode(fields.get(b"State", b"?")[:1]),
-        tgid=_field(fields, b"Tgid", int, _REQUIRED),
-        uids=_field(fields, b"Uid", _uids, _REQUIRED),
-        rss_bytes=_field(fields, b"VmRSS", _kb, None),
-        swap_bytes=_field(fields, b"VmSwap", _kb, None),
-        pgtables_bytes=_field(fields, b"VmPTE", _kb, None),
-        nspid=_field(fields, b"NSpid", _ints, ()),
+        name=decode(_value(data, b"\nName:\t") or b""),
+        state=decode((_value(data, b"\nState:\t") or b"?")[:1]),
+        tgid=_required(data, b"\nTgid:", int),
+        ppid=_convert(data, b"\nPPid:", int) or 0,
+        uids=_required(data, b"\nUid:", _uids),
+        rss_bytes=_convert(data, b"\nVmRSS:", _kb),
+        swap_bytes=_convert(data, b"\nVmSwap:", _kb),
+        pgtables_bytes=_convert(data, b"\nVmPTE:", _kb),
+        nspid=_convert(data, b"\nNSpid:", _ints) or (),
+        kthread=_convert(data, b"\nKthread:", lambda v: int(v) != 0),
     )
+
+
+def parse_statm(data: bytes) -> Tuple[int, ...]:
+    """/proc/PID/statm: size resident shared text lib data dt, in pages (all 0 without mm)."""
+    try:
+        return tuple(int(v) for v in data.split())
+    except ValueError:
+        raise ParseError("malformed statm line", line=decode(data.rstrip(b"\n"))) from None
 
 
 def parse_comm(data: bytes) -> str:

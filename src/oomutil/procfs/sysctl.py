@@ -8,7 +8,9 @@ out_of_memory).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Dict, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, Optional
 
 from .._fs import decode, parse_int, read_optional, read_parsed
 from ..root import Root

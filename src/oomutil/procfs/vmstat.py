@@ -11,7 +11,9 @@ Sample::
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, Optional
 
 from .._fs import decode, read_parsed
 from ..errors import ParseError

@@ -1,0 +1,215 @@
+"""oomutil top: every process ranked by what the OOM killer would do (the default command)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from ._output import MISSING, format_table, human_bytes, print_lines
+
+SORT_CHOICES = ("score", "adj", "rss", "swap", "pid", "user", "name")
+GROUP_CHOICES = ("comm", "user", "cgroup")
+
+
+def register(sub, parents) -> None:
+    p = sub.add_parser(
+        "top", parents=parents, help="processes ranked by OOM score (the default command)",
+        description="List processes with the most likely OOM victim first. Kernel threads are "
+        "hidden unless --all; processes the kernel never kills are marked.",
+    )
+    p.add_argument("-n", "--limit", type=_count, metavar="N",
+                   help="show at most N processes (default: the terminal's height, or all when piped)")
+    p.add_argument("--sort", choices=SORT_CHOICES, default="score",
+                   help="order by this column (default: score)")
+    p.add_argument("--reverse", action="store_true", help="reverse the order")
+    p.add_argument("--user", action="append", metavar="USER",
+                   help="only processes of this user name or uid (repeatable)")
+    p.add_argument("--name", metavar="REGEX", type=_regex, help="only processes whose name matches")
+    p.add_argument("--pid", metavar="LIST", type=_pid_list, help="only these pids (comma-separated)")
+    p.add_argument("--cgroup", metavar="PREFIX", help="only processes whose memory cgroup path starts so")
+    p.add_argument("--killable", action="store_true", help="only processes the kernel may kill")
+    p.add_argument("--all", action="store_true", help="include kernel threads")
+    p.add_argument("--cmdline", action="store_true", help="show full command lines")
+    p.add_argument("--group-by", choices=GROUP_CHOICES, metavar="KEY",
+                   help="one row per comm, user or cgroup: count, memory, highest score")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--ndjson", action="store_true", help="one JSON object per line")
+    fmt.add_argument("--csv", action="store_true", help="comma-separated values with a header")
+    p.add_argument("--watch", nargs="?", type=_seconds, const=2.0, metavar="SECONDS",
+                   help="refresh every SECONDS (default 2) until interrupted")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid count: {text!r} (a whole number of at least 1)")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"invalid interval: {text!r} (seconds, 0.1 to 86400)")
+    return value
+
+
+def _regex(text: str):
+    import re
+
+    try:
+        return re.compile(text).search
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {err}") from None
+
+
+def _pid_list(text: str):
+    pids = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise argparse.ArgumentTypeError(f"invalid PID argument: {part!r} in {text!r}")
+        pids.append(int(part))
+    return pids
+
+
+def run(args) -> int:
+    if args.watch is not None:
+        return _watch(args)
+    rows = _rows(args, _limit(args))
+    if args.group_by:
+        return _print_groups(args, rows)
+    return _print(args, rows)
+
+
+def _limit(args):
+    if args.limit is not None:
+        return args.limit
+    if args.json or args.ndjson or args.csv or args.group_by or not sys.stdout.isatty():
+        return None
+    return max(1, os.get_terminal_size().lines - 3)  # room for the header and the prompt
+
+
+def _rows(args, limit):
+    from ..rank import top
+
+    return top(
+        args.root, sort=args.sort, reverse=args.reverse, limit=None if args.group_by else limit,
+        pids=args.pid, users=args.user, name=args.name, cgroup_prefix=args.cgroup,
+        killable=args.killable, kernel_threads=args.all, cmdline=args.cmdline,
+    )
+
+
+def _print(args, rows) -> int:
+    from ._output import print_csv, print_json, print_ndjson
+
+    if args.json:
+        print_json(rows)
+    elif args.ndjson:
+        print_ndjson(rows)
+    elif args.csv:
+        print_csv(rows)
+    else:
+        print_lines(_table(args, rows))
+    return 0
+
+
+def _table(args, rows):
+    counted = _counted_bytes(args.root)
+    header = ("PID", "USER", "SCORE", "ADJ", "RSS", "SWAP", "MEM%", "CGROUP", "COMMAND")
+    lines = []
+    for r in rows:
+        command = r.cmdline if args.cmdline and r.cmdline else r.comm
+        if r.killable is False:
+            command = f"{command} [never killed: {r.unkillable_reason}]"
+        lines.append((
+            r.pid, r.user if r.user is not None else r.uid, r.oom_score, r.oom_score_adj,
+            human_bytes(r.rss_bytes), human_bytes(r.swap_bytes), _share(r, counted),
+            short_cgroup(r.cgroup), command,
+        ))
+    return format_table(lines, header, right=(0, 2, 3, 4, 5, 6))
+
+
+def _counted_bytes(root):
+    """RAM + swap: what oom_score is measured against for a system-wide OOM."""
+    from ..errors import OomutilError
+    from ..procfs.meminfo import read_meminfo
+    from ..root import Root
+
+    try:
+        m = read_meminfo(Root(root))
+    except OomutilError:
+        return None
+    if m.mem_total_bytes is None:
+        return None
+    return m.mem_total_bytes + (m.swap_total_bytes or 0)
+
+
+def _share(r, counted) -> str:
+    if counted is None or r.rss_bytes is None:
+        return MISSING
+    used = r.rss_bytes + (r.swap_bytes or 0) + (r.pgtables_bytes or 0)
+    return f"{100 * used / counted:.1f}"
+
+
+def short_cgroup(path) -> str:
+    """The last part of a cgroup path, cut to 24 characters ("/" for the root)."""
+    if path is None:
+        return MISSING
+    name = path.rstrip("/").rsplit("/", 1)[-1] or "/"
+    return name if len(name) <= 24 else name[:22] + ".."
+
+
+def _print_groups(args, rows) -> int:
+    from ._output import print_csv, print_json, print_ndjson
+    from ..rank import group_records
+
+    groups = group_records(rows, args.group_by)
+    if args.json:
+        print_json(groups)
+    elif args.ndjson:
+        print_ndjson(groups)
+    elif args.csv:
+        print_csv(groups)
+    else:
+        header = (args.group_by.upper(), "PROCS", "RSS+SWAP", "MAX SCORE", "TOP PID")
+        shown = groups if args.limit is None else groups[: args.limit]
+        print_lines(format_table(
+            [(g.group if g.group is not None else MISSING, g.processes,
+              human_bytes(g.rss_bytes + g.swap_bytes), g.max_oom_score, g.top_pid) for g in shown],
+            header, right=(1, 2, 3, 4),
+        ))
+    return 0
+
+
+def _watch(args) -> int:
+    """Redraw until Ctrl-C; say so when the most likely victim changes."""
+    previous = None
+    note = ""
+    try:
+        while True:
+            limit = _limit(args)
+            rows = _rows(args, limit)
+            first = (rows[0].pid, rows[0].comm) if rows and not args.group_by else None
+            if previous is not None and first != previous:
+                note = (f"{time.strftime('%H:%M:%S')}  top candidate changed: "
+                        f"pid {previous[0]} ({previous[1]}) -> "
+                        + (f"pid {first[0]} ({first[1]})" if first else "none"))
+            previous = first
+            sys.stdout.write("\x1b[H\x1b[2J" if sys.stdout.isatty() else "\n")
+            print(f"oomutil top, every {args.watch:g}s, {time.strftime('%H:%M:%S')}" + (f"   ! {note}" if note else ""))
+            if args.group_by:
+                _print_groups(args, rows)
+            else:
+                _print(args, rows)
+            sys.stdout.flush()
+            time.sleep(args.watch)
+    except KeyboardInterrupt:
+        return 0
