@@ -9,45 +9,65 @@ tree or a host's /proc mounted at /host/proc reads like the live one::
     (666, 0)
     >>> oomutil.memory_overcommit()
     0
-"""
 
-from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError, ParseError
-from .procfs.meminfo import Meminfo
-from .procfs.sysctl import VmSettings
-from .process import Process, ProcessInfo, ProcessMemory, Uids
-from .root import Root
-from .system import (
-    SystemInfo,
-    kernel_release,
-    meminfo,
-    memory_overcommit,
-    oom_kill_count,
-    system_info,
-    vm_settings,
-)
+The names below are imported from their modules on first use (PEP 562), so that a
+command such as ``oomutil top`` loads only the modules it needs.
+"""
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "__version__",
-    "Root",
-    "Process",
-    "ProcessInfo",
-    "ProcessMemory",
-    "Uids",
-    "VmSettings",
-    "Meminfo",
-    "SystemInfo",
-    "memory_overcommit",
-    "vm_settings",
-    "meminfo",
-    "oom_kill_count",
-    "kernel_release",
-    "system_info",
-    "OomutilError",
-    "NoSuchProcess",
-    "AccessDenied",
-    "NotAvailable",
-    "ParseError",
-    "InvalidValue",
-]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr__ below
+    from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError, ParseError
+    from .procfs.meminfo import Meminfo
+    from .procfs.sysctl import VmSettings
+    from .process import Process, ProcessInfo, ProcessMemory, Uids
+    from .rank import ProcessGroup, ProcessRecord, group_records, snapshot, top
+    from .root import Root
+    from .system import (SystemInfo, kernel_release, meminfo, memory_overcommit, oom_kill_count,
+                         system_info, vm_settings)
+
+_EXPORTS = {
+    "Root": "root",
+    "Process": "process",
+    "ProcessInfo": "process",
+    "ProcessMemory": "process",
+    "Uids": "process",
+    "ProcessRecord": "rank",
+    "ProcessGroup": "rank",
+    "snapshot": "rank",
+    "top": "rank",
+    "group_records": "rank",
+    "VmSettings": "procfs.sysctl",
+    "Meminfo": "procfs.meminfo",
+    "SystemInfo": "system",
+    "memory_overcommit": "system",
+    "vm_settings": "system",
+    "meminfo": "system",
+    "oom_kill_count": "system",
+    "kernel_release": "system",
+    "system_info": "system",
+    "OomutilError": "errors",
+    "NoSuchProcess": "errors",
+    "AccessDenied": "errors",
+    "NotAvailable": "errors",
+    "ParseError": "errors",
+    "InvalidValue": "errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'oomutil' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

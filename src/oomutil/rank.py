@@ -146,17 +146,6 @@ class _Task:
     def cgroup(self) -> Optional[str]:
         return self.read("cgroup", parse_memory_cgroup)  # type: ignore[return-value]
 
-    def rss(self) -> Optional[int]:
-        status = self.status()
-        return status.memory_bytes()[0] if status else None
-
-    def swap(self) -> Optional[int]:
-        status = self.status()
-        return status.memory_bytes()[1] if status else None
-
-    def pid_key(self) -> int:
-        return self.pid
-
     def user(self) -> Optional[str]:
         status = self.status()
         return user_name(self.scan.root, status.uids[0]) if status else None
@@ -261,36 +250,70 @@ class _Descending:
         return hash(self.value)
 
 
-# Each sort key: (what it reads from a task, larger first?, numeric?).
+class _SortKey:
+    """What a sort key reads (one file of the pid directory), the value it takes from
+    it, and its order.  None sorts after every value in either direction; ties go to
+    the higher pid (since 5.9 the kernel keeps the last of equal scores it scans,
+    roughly the newest process)."""
+
+    def __init__(self, file: Optional[str], parse, extract, descending: bool, numeric: bool) -> None:
+        self.file, self.parse, self.extract = file, parse, extract
+        self.descending, self.numeric = descending, numeric
+
+    def ranked(self, scan: "_Scan", pids: List[int]) -> List[int]:
+        """``pids`` best first, by this key read by path: one open per process, the
+        least a ranking of every process can cost.  Unreadable values sort last."""
+        rows = []
+        if self.file is None:
+            rows = [(self.order(pid, pid), pid) for pid in pids]
+        else:
+            read, parse, extract, order = _fs.read_parsed, self.parse, self.extract, self.order
+            fd, root, suffix = scan.proc_fd, scan.root, "/" + self.file
+            for pid in pids:
+                try:
+                    value = extract(read(f"{pid}{suffix}", parse, dir_fd=fd, pid=pid), root)
+                except (AccessDenied, NotAvailable):
+                    value = None
+                rows.append((order(value, pid), pid))
+        rows.sort()
+        return [pid for _, pid in rows]
+
+    def of(self, task: _Task):
+        """The value for a task, from what it has read (through its pinned fd)."""
+        if self.file is None:
+            return task.pid
+        parsed = task.read(self.file, self.parse)
+        return None if parsed is None else self.extract(parsed, task.scan.root)
+
+    def order(self, value, pid: int) -> tuple:
+        if value is None:
+            return (1, 0, -pid)
+        if self.descending:
+            value = -value if self.numeric else _Descending(value)
+        return (0, value, -pid)
+
+
+def _same(value, root):
+    return value
+
+
+# name: (file, parse, value from the parsed file, larger first?, numeric?)
 SORT_KEYS: Dict[str, tuple] = {
-    "score": (_Task.score, True, True),
-    "adj": (_Task.adj, True, True),
-    "rss": (_Task.rss, True, True),
-    "swap": (_Task.swap, True, True),
-    "pid": (_Task.pid_key, False, True),
-    "user": (_Task.user, False, False),
-    "name": (_Task.comm, False, False),
+    "score": ("oom_score", _fs.parse_int, _same, True, True),
+    "adj": ("oom_score_adj", _fs.parse_int, _same, True, True),
+    "rss": ("status", parse_status, lambda s, root: s.memory_bytes()[0], True, True),
+    "swap": ("status", parse_status, lambda s, root: s.memory_bytes()[1], True, True),
+    "pid": (None, None, None, False, True),
+    "user": ("status", parse_status, lambda s, root: user_name(root, s.uids[0]), False, False),
+    "name": ("status", parse_status, lambda s, root: s.name, False, False),
 }
 
 
-def _sort_key(name: str, reverse: bool) -> Callable[[_Task], tuple]:
-    """A key that sorts the first row first.  None comes after every value in either
-    direction; ties go to the higher pid (since 5.9 the kernel keeps the last of equal
-    scores it scans, roughly the newest process)."""
+def _sort_key(name: str, reverse: bool) -> _SortKey:
     if name not in SORT_KEYS:
         raise InvalidValue(f"unknown sort key {name!r}; valid: {', '.join(SORT_KEYS)}")
-    read, descending, numeric = SORT_KEYS[name]
-    descending = descending != reverse
-
-    def key(task: _Task) -> tuple:
-        value = read(task)
-        if value is None:
-            return (1, 0, -task.pid)
-        if descending:
-            value = -value if numeric else _Descending(value)
-        return (0, value, -task.pid)
-
-    return key
+    file, parse, extract, descending, numeric = SORT_KEYS[name]
+    return _SortKey(file, parse, extract, descending != reverse, numeric)
 
 
 # -- the public calls ------------------------------------------------------------------
@@ -349,14 +372,17 @@ def top(
     (permissions, hidepid, a file the kernel or a tree lacks) are None.
     """
     key = _sort_key(sort, reverse)
-    filters = _filters(users, name, cgroup_prefix, killable)
-    checks = filters if kernel_threads else [lambda t: not t.is_kernel_thread(), *filters]
+    checks = _filters(users, name, cgroup_prefix, killable)
+    if not kernel_threads:
+        checks.insert(0, lambda t: not t.is_kernel_thread())
     scan = _Scan(as_root(root))
     try:
         wanted = set(pids) if pids is not None else None
         candidates = [p for p in scan.pids() if wanted is None or p in wanted]
         if limit is not None:
-            candidates = _ranked_pids(scan, candidates, key, filters)
+            # Rank every pid by the one file the key needs; read the rest in order only
+            # until ``limit`` rows pass the checks.
+            candidates = key.ranked(scan, candidates)
         return _records(scan, candidates, key, checks, limit, cmdline)
     finally:
         scan.close()
@@ -369,21 +395,7 @@ def snapshot(
     return top(root, sort="pid", kernel_threads=kernel_threads, cmdline=cmdline)
 
 
-def _ranked_pids(scan: _Scan, pids: List[int], key, filters: List[Filter]) -> List[int]:
-    """Every pid, best first, by reading only the sort key and the filters' files."""
-    ranked = []
-    for pid in pids:
-        task = _Task(pid, scan)  # by path: nothing to close
-        try:
-            if all(check(task) for check in filters):
-                ranked.append((key(task), pid))
-        except NoSuchProcess:
-            continue
-    ranked.sort()
-    return [pid for _, pid in ranked]
-
-
-def _records(scan: _Scan, pids: List[int], key, checks: List[Filter], limit: Optional[int],
+def _records(scan: _Scan, pids: List[int], key: _SortKey, checks: List[Filter], limit: Optional[int],
              cmdline: bool) -> List[ProcessRecord]:
     """Records of the first ``limit`` pids that pass the checks, in ``key`` order.
 
@@ -401,7 +413,7 @@ def _records(scan: _Scan, pids: List[int], key, checks: List[Filter], limit: Opt
             continue
         try:
             if all(check(task) for check in checks):
-                rows.append((key(task), task.record(cmdline)))
+                rows.append((key.order(key.of(task), pid), task.record(cmdline)))
         except NoSuchProcess:
             continue
         finally:

@@ -28,10 +28,32 @@ COMMANDS = {
 }
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter at the terminal's width.  argparse would ask shutil, whose
+    import costs more start-up time than anything else this command does on a small
+    machine; os answers the same question."""
+    try:
+        width = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            width = os.get_terminal_size(sys.stderr.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            width = 80
+    return argparse.HelpFormatter(prog, width=max(width - 2, 40))
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser with the formatter above, for the command and its subcommands."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --root and --json are accepted before or after the command name: the copies on the
     # subparsers default to SUPPRESS so they never overwrite a value given earlier.
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--root", metavar="PATH", default=argparse.SUPPRESS,
         help=f"read PATH/proc and PATH/sys instead of / (a host mounted at /host, "
@@ -39,14 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print JSON instead of a table")
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="What the Linux OOM killer would do, and why.",
         parents=[common],
         epilog=f"Run '{PROG} COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMANDS.values():
         import_module(module).register(sub, [common])
     return parser
@@ -81,7 +103,7 @@ def _default_command(argv: List[str]) -> List[str]:
     """
     if any(a in ("-h", "--help", "--version") for a in argv):
         return argv
-    globals_only = argparse.ArgumentParser(add_help=False)
+    globals_only = Parser(add_help=False)
     globals_only.add_argument("--root")
     globals_only.add_argument("--json", action="store_true")
     _, rest = globals_only.parse_known_args(argv)

@@ -14,17 +14,13 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 MISSING = "-"  # what a table shows for None (unreadable here, or absent on this kernel)
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Records become dicts of their fields (nested records too), lists stay lists.
-
-    Not dataclasses.asdict(): it deep-copies every value, which costs more than
-    reading /proc when 10,000 records are printed.
-    """
-    if hasattr(obj, "__dataclass_fields__") and not isinstance(obj, type):
-        return {name: to_jsonable(value) for name, value in vars(obj).items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(o) for o in obj]
-    return obj
+def _fields(obj: Any) -> Any:
+    """json's ``default``: a record becomes the dict of its fields (json then does the
+    same for nested records).  Not dataclasses.asdict(): it deep-copies every value,
+    which costs more than reading /proc when 10,000 records are printed."""
+    if hasattr(obj, "__dataclass_fields__"):
+        return vars(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
 def print_json(obj: Any) -> None:
@@ -33,17 +29,17 @@ def print_json(obj: Any) -> None:
     import json
 
     if isinstance(obj, (list, tuple)):
-        items = [json.dumps(to_jsonable(o)) for o in obj]
+        items = [json.dumps(o, default=_fields) for o in obj]
         text = "[\n" + ",\n".join(items) + "\n]" if items else "[]"
     else:
-        text = json.dumps(to_jsonable(obj), indent=2)
+        text = json.dumps(obj, default=_fields, indent=2)
     sys.stdout.write(text + "\n")
 
 
 def print_ndjson(records: Iterable[Any]) -> None:
     import json
 
-    sys.stdout.write("".join(json.dumps(to_jsonable(r)) + "\n" for r in records))
+    sys.stdout.write("".join(json.dumps(r, default=_fields) + "\n" for r in records))
 
 
 def print_csv(records: Sequence[Any]) -> None:
@@ -51,7 +47,7 @@ def print_csv(records: Sequence[Any]) -> None:
     import csv
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    rows = [to_jsonable(r) for r in records]
+    rows = [vars(r) for r in records]
     if rows:
         writer.writerow(rows[0].keys())
         writer.writerows([_csv_cell(v) for v in row.values()] for row in rows)
