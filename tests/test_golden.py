@@ -24,6 +24,9 @@ def golden_commands(name):
         ("show-all.txt", ["--root", root, "show", *pids]),
         ("show-self.json", ["--root", root, "show", "--json", "self"]),
         (f"show-{self_pid}.txt", ["--root", root, "show", self_pid]),
+        ("top.txt", ["--root", root, "top"]),
+        ("top-all.json", ["--root", root, "top", "--all", "--json"]),
+        ("top-group-user.txt", ["--root", root, "top", "--all", "--group-by", "user"]),
         ("system.json", ["--root", root, "system", "--json"]),
         ("system.txt", ["--root", root, "system"]),
     ]
@@ -63,6 +66,19 @@ def test_show_json_equals_the_tree_files(cli, name):
 
 
 @pytest.mark.parametrize("name", CAPTURES)
+def test_top_json_equals_the_tree_files(cli, name):
+    root = FIXTURES / name
+    code, out, _ = cli("--root", root, "top", "--json", "--all")
+    records = json.loads(out)
+    assert code == 0 and sorted(r["pid"] for r in records) == capture_pids(name)
+    for r in records:
+        base = root / "proc" / str(r["pid"])
+        assert r["oom_score"] == read_int(base / "oom_score")
+        assert r["oom_score_adj"] == read_int(base / "oom_score_adj")
+    assert [r["oom_score"] for r in records] == sorted((r["oom_score"] for r in records), reverse=True)
+
+
+@pytest.mark.parametrize("name", CAPTURES)
 def test_system_json_equals_the_tree_files(cli, name):
     root = FIXTURES / name
     code, out, _ = cli("--root", root, "system", "--json")
@@ -83,6 +99,15 @@ def test_a_partial_tree_reports_what_is_missing(cli, tmp_path):
     assert (code, err) == (0, "")
     record = json.loads(out)[0]
     assert record["oom_score"] == 666 and record["oom_score_adj"] is None and record["rss_bytes"] is None
+    code, out, err = cli("--root", tmp_path, "top", "--json", "--all")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == [{"pid": 7, "comm": None, "uid": None, "user": None, "oom_score": 666,
+                                "oom_score_adj": None, "rss_bytes": None, "swap_bytes": None,
+                                "pgtables_bytes": None, "cgroup": None, "killable": None,
+                                "unkillable_reason": None, "cmdline": None}]
+    code, out, err = cli("--root", tmp_path, "top")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1].split() == ["7", "-", "666", "-", "-", "-", "-", "-", "-"]
     code, out, err = cli("--root", tmp_path, "system", "--json")
     assert code == 0 and json.loads(out)["meminfo"] is None
     code, out, err = cli("--root", tmp_path, "system")

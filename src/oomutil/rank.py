@@ -2,12 +2,15 @@
 
 Cost model (measured per process on the project's machine, in microseconds): open the
 pid directory 4.1, oom_score 6.1, oom_score_adj 2.6, comm 4.0, status 11.0, cgroup ~3,
-cmdline 5.5; parsing status in Python ~20.  So a ranking reads, for every process, only
-what it sorts and filters by, keeps the pid directories of the best few open, and reads
-the other columns only for the rows it shows.  An open pid directory pins one
-incarnation of a process (reads through it fail with ESRCH once that process is gone,
-even if its pid is reused), so every record comes from a single process; a row whose
-process is gone by then is replaced by the next one.
+cmdline 5.5; parsing status in Python ~15.  So a ranking with a limit works in two
+steps.  First every process is ranked by the one file its sort key needs, read by path
+(one open per process).  Then, in that order, each candidate's directory is opened and
+everything else is read through it, until ``limit`` rows pass the filters.
+
+An open pid directory pins one incarnation of a process: reads through it fail with
+ESRCH once that process is gone, even if its pid is reused.  So each record comes from
+a single process, a candidate gone by then is simply passed over (the next one takes
+its row), and the rows are put in order again on the values they show.
 """
 
 from __future__ import annotations
