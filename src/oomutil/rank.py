@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import PidStatus, parse_stat, parse_status
+from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status
 from .root import Root, as_root
 from .users import user_name
 
@@ -82,36 +82,26 @@ def _parse_cmdline(data: bytes) -> str:
 
 
 class _Task:
-    """One process during a scan; each of its files is read at most once.
-
-    Until ``pin()`` its files are read by path relative to proc/, one open each: the
-    cheapest way to rank 10,000 processes by one file.  ``pin()`` opens its directory;
-    from then on every read goes through that fd, so a record built after it comes from
-    one incarnation of the process.  ``pin()`` forgets what was read before it.
+    """One process, pinned by its open directory; each of its files read at most once.
 
     A file that cannot be read here (permission, absent in a tree) reads as None;
-    NoSuchProcess (the process is gone) propagates and the scan drops the process.
+    NoSuchProcess (the process is gone) propagates and the scan passes the process over.
     """
 
     __slots__ = ("pid", "fd", "_files", "scan")
 
-    def __init__(self, pid: int, scan: "_Scan", pin: bool = False) -> None:
+    def __init__(self, pid: int, scan: "_Scan") -> None:
         self.pid, self.scan = pid, scan
         self._files: Dict[str, object] = {}
         self.fd: Optional[int] = None
-        if pin:
-            self.pin()
-
-    def pin(self) -> None:
         try:
-            self.fd = os.open(str(self.pid), _O_DIR, dir_fd=self.scan.proc_fd)
+            self.fd = os.open(str(pid), _O_DIR, dir_fd=scan.proc_fd)
         except FileNotFoundError:
-            raise NoSuchProcess(pid=self.pid) from None
-        except PermissionError:  # hidepid=1: its files are not ours to read either
+            raise NoSuchProcess(pid=pid) from None
+        except PermissionError:  # hidepid=1: none of its files are ours to read
             pass
         except OSError as err:
-            raise _fs.map_os_error(err, self.scan.root.proc(self.pid), pid=self.pid) from err
-        self._files = {}
+            raise _fs.map_os_error(err, scan.root.proc(pid), pid=pid) from err
 
     def close(self) -> None:
         if self.fd is not None:
@@ -120,22 +110,15 @@ class _Task:
 
     def read(self, name: str, parse: Callable[[bytes], object]):
         files = self._files
-        if name in files:
-            return files[name]
-        value = None
-        try:
+        if name not in files:
+            value = None
             if self.fd is not None:
-                value = _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
-            else:
-                value = _fs.read_parsed(f"{self.pid}/{name}", parse, dir_fd=self.scan.proc_fd, pid=self.pid)
-        except AccessDenied:
-            pass
-        except NotAvailable:
-            # By path, ENOENT is also what a vanished process gives.
-            if self.fd is None and not self.scan.exists(self.pid):
-                raise NoSuchProcess(pid=self.pid) from None
-        files[name] = value
-        return value
+                try:
+                    value = _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
+                except (AccessDenied, NotAvailable):
+                    pass
+            files[name] = value
+        return files[name]
 
     def score(self) -> Optional[int]:
         return self.read("oom_score", _fs.parse_int)  # type: ignore[return-value]
@@ -158,14 +141,16 @@ class _Task:
         return status.name if status else None
 
     def is_kernel_thread(self) -> bool:
-        """Cheapest first: a kernel thread always reads oom_score 0 (oom_badness()
-        returns LONG_MIN for it), so any other score settles it without status."""
-        if "status" not in self._files:
-            score = self.score()
-            if score:
-                return False
-        status = self.status()
-        return bool(status and status.is_kernel_thread)
+        """Cheapest first.  A kernel thread always reads oom_score 0 (oom_badness()
+        returns LONG_MIN for it), so any other score settles it; else the PF_KTHREAD
+        flag of stat, exact on every kernel and cheaper than status."""
+        status = self._files.get("status")
+        if isinstance(status, PidStatus):
+            return status.is_kernel_thread
+        if self.score():
+            return False
+        stat = self.read("stat", parse_stat)
+        return isinstance(stat, PidStat) and stat.is_kernel_thread
 
     def reason(self) -> Optional[str]:
         status = self.status()
@@ -205,13 +190,6 @@ class _Scan:
         except OSError as err:
             raise _fs.map_os_error(err, path) from err
         self._global_init: Optional[bool] = None
-
-    def exists(self, pid: int) -> bool:
-        try:
-            os.stat(str(pid), dir_fd=self.proc_fd)
-            return True
-        except OSError:
-            return False
 
     def pids(self) -> List[int]:
         return [int(name) for name in os.listdir(self.proc_fd) if name.isdigit()]
@@ -277,6 +255,8 @@ class _SortKey:
                     value = extract(read(f"{pid}{suffix}", parse, dir_fd=fd, pid=pid), root)
                 except (AccessDenied, NotAvailable):
                     value = None
+                except NoSuchProcess:  # exited between its open and its read
+                    continue
                 rows.append((order(value, pid), pid))
         rows.sort()
         return [pid for _, pid in rows]
@@ -411,7 +391,7 @@ def _records(scan: _Scan, pids: List[int], key: _SortKey, checks: List[Filter], 
         if limit is not None and len(rows) >= limit:
             break
         try:
-            task = _Task(pid, scan, pin=True)
+            task = _Task(pid, scan)
         except NoSuchProcess:
             continue
         try:

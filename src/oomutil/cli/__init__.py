@@ -20,11 +20,12 @@ from ..root import ENV_VAR
 
 PROG = "oomutil"
 
-# name -> module; each module has register(subparsers, parents) and run(args) -> int.
+# name -> (module, one line of help); each module has register(subparsers, parents, help)
+# and run(args) -> int.
 COMMANDS = {
-    "top": "oomutil.cli.top",
-    "show": "oomutil.cli.show",
-    "system": "oomutil.cli.system",
+    "top": ("oomutil.cli.top", "processes ranked by OOM score (the default command)"),
+    "show": ("oomutil.cli.show", "a process's OOM score, adjustment and memory"),
+    "system": ("oomutil.cli.system", "OOM-related kernel settings and counters"),
 }
 
 
@@ -50,7 +51,9 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, the other commands are bare names (building
+    every command's options costs start-up time that a run of one command never uses)."""
     # --root and --json are accepted before or after the command name: the copies on the
     # subparsers default to SUPPRESS so they never overwrite a value given earlier.
     common = Parser(add_help=False)
@@ -69,19 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in COMMANDS.values():
-        import_module(module).register(sub, [common])
+    for name, (module, help_text) in COMMANDS.items():
+        if only is None or name == only:
+            import_module(module).register(sub, [common], help_text)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(_default_command(argv))
+    argv = _default_command(sys.argv[1:] if argv is None else list(argv))
+    args = build_parser(_command_in(argv)).parse_args(argv)
     args.root = getattr(args, "root", None) or os.environ.get(ENV_VAR) or "/"
     args.json = getattr(args, "json", False)
     try:
-        return import_module(COMMANDS[args.command]).run(args)
+        return import_module(COMMANDS[args.command][0]).run(args)
     except OomutilError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 1
@@ -101,15 +106,24 @@ def _default_command(argv: List[str]) -> List[str]:
     nothing remains), no command was named.  A word that is not a command is left for
     argparse to reject.
     """
-    if any(a in ("-h", "--help", "--version") for a in argv):
+    if any(a in ("-h", "--help", "--version") for a in argv) or _first_word(argv):
         return argv
+    return ["top", *argv]
+
+
+def _first_word(argv: List[str]) -> Optional[str]:
+    """The first argument that is neither a global option nor its value."""
     globals_only = Parser(add_help=False)
     globals_only.add_argument("--root")
     globals_only.add_argument("--json", action="store_true")
     _, rest = globals_only.parse_known_args(argv)
-    if rest and not rest[0].startswith("-"):
-        return argv
-    return ["top", *argv]
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
+def _command_in(argv: List[str]) -> Optional[str]:
+    """The command named in ``argv``, if it is one (else the full parser is built)."""
+    word = _first_word(argv)
+    return word if word in COMMANDS and not any(a in ("-h", "--help") for a in argv[:1]) else None
 
 
 def fail(message: str) -> None:

@@ -23,9 +23,9 @@ def pid_arg(text: str):
     return pid
 
 
-def register(sub, parents) -> None:
+def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
-        "show", parents=parents, help="a process's OOM score, adjustment and memory",
+        "show", parents=parents, help=help_text,
         description="Show the OOM score, oom_score_adj, legacy oom_adj, owner and the memory "
         "the OOM killer counts, for each PID ('self' is this command itself).",
     )

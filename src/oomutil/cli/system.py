@@ -6,9 +6,9 @@ from ..root import Root
 from ._output import human_bytes, format_table, print_json, print_lines
 
 
-def register(sub, parents) -> None:
+def register(sub, parents, help_text: str) -> None:
     sub.add_parser(
-        "system", parents=parents, help="OOM-related kernel settings and counters",
+        "system", parents=parents, help=help_text,
         description="Show the vm sysctls that decide what an OOM does, the memory and commit "
         "figures of /proc/meminfo, and the number of OOM kills since boot.",
     )

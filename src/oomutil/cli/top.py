@@ -13,9 +13,9 @@ SORT_CHOICES = ("score", "adj", "rss", "swap", "pid", "user", "name")
 GROUP_CHOICES = ("comm", "user", "cgroup")
 
 
-def register(sub, parents) -> None:
+def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
-        "top", parents=parents, help="processes ranked by OOM score (the default command)",
+        "top", parents=parents, help=help_text,
         description="List processes with the most likely OOM victim first. Kernel threads are "
         "hidden unless --all; processes the kernel never kills are marked.",
     )
