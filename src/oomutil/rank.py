@@ -244,29 +244,34 @@ class _SortKey:
     def ranked(self, scan: "_Scan", pids: List[int]) -> List[int]:
         """``pids`` best first, by this key read by path: one open per process, the
         least a ranking of every process can cost.  Unreadable values sort last."""
-        rows = []
+        order = self.order
         if self.file is None:
-            rows = [(self.order(pid, pid), pid) for pid in pids]
+            rows = [order(pid, pid) for pid in pids]
         else:
-            read, parse, extract, order = _fs.read_parsed, self.parse, self.extract, self.order
+            rows = []
+            read, parse, extract = _fs.read_parsed, self.parse, self.extract
             fd, root, suffix = scan.proc_fd, scan.root, "/" + self.file
             for pid in pids:
                 try:
-                    value = extract(read(f"{pid}{suffix}", parse, dir_fd=fd, pid=pid), root)
+                    value = read(f"{pid}{suffix}", parse, dir_fd=fd, pid=pid)
+                    if extract is not None:
+                        value = extract(value, root)
                 except (AccessDenied, NotAvailable):
                     value = None
                 except NoSuchProcess:  # exited between its open and its read
                     continue
-                rows.append((order(value, pid), pid))
+                rows.append(order(value, pid))
         rows.sort()
-        return [pid for _, pid in rows]
+        return [-row[2] for row in rows]  # order() ends with -pid
 
     def of(self, task: _Task):
         """The value for a task, from what it has read (through its pinned fd)."""
         if self.file is None:
             return task.pid
         parsed = task.read(self.file, self.parse)
-        return None if parsed is None else self.extract(parsed, task.scan.root)
+        if parsed is None or self.extract is None:
+            return parsed
+        return self.extract(parsed, task.scan.root)
 
     def order(self, value, pid: int) -> tuple:
         if value is None:
@@ -276,14 +281,10 @@ class _SortKey:
         return (0, value, -pid)
 
 
-def _same(value, root):
-    return value
-
-
-# name: (file, parse, value from the parsed file, larger first?, numeric?)
+# name: (file, parse, value from the parsed file (None: the parsed value), larger first?, numeric?)
 SORT_KEYS: Dict[str, tuple] = {
-    "score": ("oom_score", _fs.parse_int, _same, True, True),
-    "adj": ("oom_score_adj", _fs.parse_int, _same, True, True),
+    "score": ("oom_score", _fs.parse_int, None, True, True),
+    "adj": ("oom_score_adj", _fs.parse_int, None, True, True),
     "rss": ("status", parse_status, lambda s, root: s.memory_bytes()[0], True, True),
     "swap": ("status", parse_status, lambda s, root: s.memory_bytes()[1], True, True),
     "pid": (None, None, None, False, True),
