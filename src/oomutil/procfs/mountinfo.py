@@ -1,0 +1,54 @@
+"""/proc/PID/mountinfo: where the cgroup hierarchies are mounted.
+
+Sample::
+
+    35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+    41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+
+Fields: id, parent, major:minor, root (the subtree of the filesystem mounted here: a
+container may see "/docker/abc..."), mount point, options, optional fields, "-", type,
+source, super options.  Spaces and other bytes in paths are escaped as \\NNN (octal).
+proc(5) /proc/pid/mountinfo; Documentation/filesystems/proc.rst 3.5.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .._fs import decode
+from ..errors import ParseError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import List, Tuple
+
+
+@dataclass(frozen=True)
+class Mount:
+    root: str  # the path inside the mounted filesystem that appears at mount_point
+    mount_point: str  # where it is mounted, as the reading process sees it
+    fstype: str  # "cgroup", "cgroup2", "proc", ...
+    super_options: Tuple[str, ...]  # for cgroup v1, the controllers ("memory", ...)
+
+
+_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), text)
+
+
+def parse_mountinfo(data: bytes) -> List[Mount]:
+    mounts = []
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        text = decode(line)
+        left, sep, right = text.partition(" - ")
+        fields, rfields = left.split(), right.split()
+        if not sep or len(fields) < 6 or len(rfields) < 2:
+            raise ParseError("malformed mountinfo line", line=text)
+        options = rfields[2].split(",") if len(rfields) > 2 else []
+        mounts.append(Mount(_unescape(fields[3]), _unescape(fields[4]), rfields[0], tuple(options)))
+    return mounts
