@@ -27,6 +27,9 @@ def golden_commands(name):
         ("top.txt", ["--root", root, "top"]),
         ("top-all.json", ["--root", root, "top", "--all", "--json"]),
         ("top-group-user.txt", ["--root", root, "top", "--all", "--group-by", "user"]),
+        ("cgroups.txt", ["--root", root, "cgroups", "--all", "--tree"]),
+        ("cgroups.json", ["--root", root, "cgroups", "--json"]),
+        ("top-group-container.txt", ["--root", root, "top", "--group-by", "container"]),
         ("system.json", ["--root", root, "system", "--json"]),
         ("system.txt", ["--root", root, "system"]),
     ]

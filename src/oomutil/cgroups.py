@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 
 from . import _fs
+from .badness import badness_pages
 from .cgroup_names import describe
 from .errors import NotAvailable, OomutilError
 from .procfs.cgroup import parse_memory_cgroup
@@ -24,10 +25,12 @@ from .sysfs.memcg import (parse_bool, parse_flat_keyed, parse_procs, parse_v1_li
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, List, Optional, Tuple, Union
+    from typing import Dict, Iterable, List, Optional, Tuple, Union
 
-__all__ = ["MemoryCgroup", "Hierarchy", "memory_hierarchy", "memory_cgroups", "memory_cgroup",
-           "process_cgroup"]
+    from .rank import ProcessRecord
+
+__all__ = ["MemoryCgroup", "Hierarchy", "CgroupVictim", "memory_hierarchy", "memory_cgroups",
+           "memory_cgroup", "process_cgroup", "likely_victim"]
 
 _O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -267,3 +270,43 @@ def process_cgroup(pid: int, root: Union[Root, str, None] = None) -> Optional[Me
         return memory_cgroup(path, r)
     except NotAvailable:
         return None
+
+
+@dataclass(frozen=True)
+class CgroupVictim:
+    """Who the kernel would kill if this cgroup's limit were hit now."""
+
+    scope: str  # the cgroup whose limit bites (its whole subtree competes)
+    totalpages: int  # that limit in pages: what oom_score_adj is scaled by in a memcg OOM
+    pid: int
+    comm: Optional[str]
+    badness_pages: int  # rss + swap + page tables + adj * (totalpages / 1000)
+
+
+def likely_victim(group: MemoryCgroup, groups: Iterable[MemoryCgroup], records: Iterable[ProcessRecord],
+                  page_size: int) -> Optional[CgroupVictim]:
+    """The process a memory cgroup OOM of ``group`` would kill: the killable task of the
+    limiting cgroup's subtree with the highest badness against that limit
+    (mem_cgroup_out_of_memory() -> select_bad_process()).  None when nothing limits it.
+
+    Swap allowed by the cgroup is not added to totalpages yet (it counts only where the
+    machine has swap); ties go to the higher pid, roughly the kernel's last scanned.
+    """
+    if group.effective_limit_bytes is None or group.limited_by is None:
+        return None
+    scope = group.limited_by
+    prefix = scope.rstrip("/") + "/"
+    pids: set = set()
+    for g in groups:
+        if g.pids and (g.path == scope or g.path.startswith(prefix) or scope == "/"):
+            pids.update(g.pids)
+    totalpages = group.effective_limit_bytes // page_size or 1
+    best: Optional[CgroupVictim] = None
+    for r in records:
+        if r.pid not in pids or not r.killable or r.oom_score_adj is None or r.rss_bytes is None:
+            continue
+        points = badness_pages(r.rss_bytes, r.swap_bytes or 0, r.pgtables_bytes or 0, r.oom_score_adj,
+                               totalpages, page_size)
+        if best is None or (points, r.pid) > (best.badness_pages, best.pid):
+            best = CgroupVictim(scope, totalpages, r.pid, r.comm, points)
+    return best

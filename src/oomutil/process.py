@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import InvalidValue, NoSuchProcess, NotAvailable
+from .cgroups import MemoryCgroup, memory_cgroup
+from .procfs.cgroup import parse_memory_cgroup
 from .procfs.pid import PidStat, PidStatus, parse_comm, parse_stat, parse_status
 from .procfs.sysctl import read_overcommit_memory
 from .root import Root, as_root
@@ -65,6 +67,7 @@ class ProcessInfo:
     rss_bytes: Optional[int]
     swap_bytes: Optional[int]
     pgtables_bytes: Optional[int]
+    memory_cgroup: Optional[MemoryCgroup]  # the memory cgroup it is charged to, with its limits
 
 
 class Process:
@@ -181,6 +184,17 @@ class Process:
         """/proc/PID/comm, the name the kernel logs on a kill (at most 15 bytes)."""
         return self._read("comm", parse_comm)
 
+    def memory_cgroup(self) -> Optional[MemoryCgroup]:
+        """The memory cgroup this process is charged to (/proc/PID/cgroup), with its
+        limits and counters; None without a memory controller or outside this view."""
+        path = self._read("cgroup", parse_memory_cgroup)
+        if path is None:
+            return None
+        try:
+            return memory_cgroup(path, self.root)
+        except NotAvailable:
+            return None
+
     def stat(self) -> PidStat:
         return self._read("stat", parse_stat)
 
@@ -219,6 +233,7 @@ class Process:
                 rss_bytes=memory.rss_bytes if memory else None,
                 swap_bytes=memory.swap_bytes if memory else None,
                 pgtables_bytes=memory.pgtables_bytes if memory else None,
+                memory_cgroup=_fs.unless_missing(self.memory_cgroup),
             )
 
     def __repr__(self) -> str:

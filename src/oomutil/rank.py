@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError
+from .badness import OOM_SCORE_ADJ_MIN
+from .cgroup_names import group_key
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status
 from .root import Root, as_root
@@ -31,7 +33,6 @@ from .users import user_name
 
 __all__ = ["ProcessRecord", "snapshot", "top", "SORT_KEYS", "OOM_SCORE_ADJ_MIN"]
 
-OOM_SCORE_ADJ_MIN = -1000  # include/uapi/linux/oom.h: never chosen
 _O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -418,13 +419,20 @@ class ProcessGroup:
     top_pid: int  # the group's most likely victim
 
 
+GROUP_KEYS = ("comm", "user", "cgroup", "unit", "container", "pod")
+
+
 def group_records(records: Iterable[ProcessRecord], by: str) -> List[ProcessGroup]:
-    """Group by "comm", "user" or "cgroup"; the group with the highest score first."""
-    if by not in ("comm", "user", "cgroup"):
-        raise InvalidValue(f"cannot group by {by!r}; valid: comm, user, cgroup")
+    """Group by one of GROUP_KEYS ("unit", "container", "pod" come from the cgroup path:
+    processes outside any form one group, None); the group with the highest score first."""
+    if by not in GROUP_KEYS:
+        raise InvalidValue(f"cannot group by {by!r}; valid: {', '.join(GROUP_KEYS)}")
     members: Dict[Optional[str], List[ProcessRecord]] = {}
     for r in records:
-        name = getattr(r, by)
+        if by in ("unit", "container", "pod"):
+            name = group_key(r.cgroup, by)
+        else:
+            name = getattr(r, by)
         if by == "user" and name is None and r.uid is not None:
             name = str(r.uid)
         members.setdefault(name, []).append(r)

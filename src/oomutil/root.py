@@ -61,6 +61,21 @@ class Root:
         """Path below etc/ (the user database of a tree or host)."""
         return os.path.join(self.path, "etc", *parts)
 
+    def page_size(self) -> int:
+        """The page size of the kernel behind this root: live, the running kernel's; in a
+        captured tree, the MANIFEST's "page size:" line, else 4096 (x86-64)."""
+        if self.is_live:
+            return os.sysconf("SC_PAGE_SIZE")
+        try:
+            with open(os.path.join(self.path, "MANIFEST"), encoding="utf-8") as manifest:
+                for line in manifest:
+                    key, _, value = line.partition(":")
+                    if key.strip() == "page size" and value.strip().isdigit():
+                        return int(value)
+        except OSError:
+            pass
+        return 4096
+
     def self_pid(self) -> int:
         """The pid ``proc/self`` points to: the caller on a live root, the capturing
         process in a captured tree, this process's host pid in a host's /proc."""

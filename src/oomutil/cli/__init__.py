@@ -26,6 +26,7 @@ COMMANDS = {
     "top": ("oomutil.cli.top", "processes ranked by OOM score (the default command)"),
     "show": ("oomutil.cli.show", "a process's OOM score, adjustment and memory"),
     "system": ("oomutil.cli.system", "OOM-related kernel settings and counters"),
+    "cgroups": ("oomutil.cli.cgroups", "memory cgroups: limits, headroom, OOM kills, next victim"),
 }
 
 

@@ -62,4 +62,15 @@ def _block(r) -> list:
         ("swap", human_bytes(r.swap_bytes)),
         ("page tables", human_bytes(r.pgtables_bytes)),
     ]
+    g = r.memory_cgroup
+    if g is not None:
+        rows.append(("memory cgroup", f"{g.name} ({g.path})" if g.name != g.path else g.path))
+        if g.effective_limit_bytes is None:
+            rows.append(("cgroup limit", "none (only a system-wide OOM can kill it)"))
+        else:
+            where = "" if g.limited_by == g.path else f", set on {g.limited_by}"
+            rows.append(("cgroup limit", f"{human_bytes(g.effective_limit_bytes)}{where}; "
+                         f"usage {human_bytes(g.usage_bytes)}, headroom {human_bytes(g.headroom_bytes)}"))
+        if g.oom_kill_count is not None:
+            rows.append(("cgroup OOM kills", g.oom_kill_count))
     return [f"pid {r.pid} ({r.comm})"] + format_table(rows, indent="  ")

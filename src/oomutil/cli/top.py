@@ -10,7 +10,7 @@ import time
 from ._output import MISSING, format_table, human_bytes, print_lines
 
 SORT_CHOICES = ("score", "adj", "rss", "swap", "pid", "user", "name")
-GROUP_CHOICES = ("comm", "user", "cgroup")
+GROUP_CHOICES = ("comm", "user", "cgroup", "unit", "container", "pod")
 
 
 def register(sub, parents, help_text: str) -> None:
@@ -33,7 +33,8 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--all", action="store_true", help="include kernel threads")
     p.add_argument("--cmdline", action="store_true", help="show full command lines")
     p.add_argument("--group-by", choices=GROUP_CHOICES, metavar="KEY",
-                   help="one row per comm, user or cgroup: count, memory, highest score")
+                   help="one row per comm, user, cgroup, systemd unit, container or pod: "
+                   "count, memory, highest score")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--ndjson", action="store_true", help="one JSON object per line")
     fmt.add_argument("--csv", action="store_true", help="comma-separated values with a header")
@@ -160,11 +161,14 @@ def _share(r, counted) -> str:
 
 
 def short_cgroup(path) -> str:
-    """The last part of a cgroup path, cut to 24 characters ("/" for the root)."""
-    if path is None:
+    """What the cgroup is ("sshd.service", "docker 1a2b3c4d5e6f", "pod 0f1e2d3c/..."),
+    cut to 24 characters; "/" for the root."""
+    from ..cgroup_names import describe
+
+    name = describe(path)
+    if name is None:
         return MISSING
-    name = path.rstrip("/").rsplit("/", 1)[-1] or "/"
-    return name if len(name) <= 24 else name[:22] + ".."
+    return name.name if len(name.name) <= 24 else name.name[:22] + ".."
 
 
 def _print_groups(args, rows) -> int:

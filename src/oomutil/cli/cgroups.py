@@ -1,0 +1,92 @@
+"""oomutil cgroups: memory cgroups, how close each is to its limit, and who would die."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._output import MISSING, format_table, human_bytes, print_json, print_lines
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Optional
+
+    from ..cgroups import CgroupVictim, MemoryCgroup
+
+SORT_CHOICES = ("path", "usage", "limit", "headroom", "kills")
+
+
+def register(sub, parents, help_text: str) -> None:
+    p = sub.add_parser(
+        "cgroups", parents=parents, help=help_text,
+        description="One row per memory cgroup that has a limit (its own or an ancestor's) or "
+        "processes: usage, the limit that bites, the room left, OOM counters, and the process "
+        "an OOM of that limit would kill.",
+    )
+    p.add_argument("--tree", action="store_true", help="indent by depth, in path order")
+    p.add_argument("--sort", choices=SORT_CHOICES, default="headroom",
+                   help="order of the rows (default: headroom, the closest to its limit first)")
+    p.add_argument("--all", action="store_true", help="every cgroup, even without limit or processes")
+
+
+@dataclass(frozen=True)
+class CgroupRow:
+    """One row of ``oomutil cgroups``: the cgroup and its most likely victim."""
+
+    cgroup: MemoryCgroup
+    victim: Optional[CgroupVictim]
+
+
+def run(args) -> int:
+    from ..cgroups import likely_victim, memory_cgroups
+    from ..rank import snapshot
+    from ..root import Root
+
+    root = Root(args.root)
+    groups = memory_cgroups(root)
+    records = snapshot(root, kernel_threads=False)
+    shown = [g for g in groups if args.all or g.effective_limit_bytes is not None or g.pids]
+    rows = [CgroupRow(g, likely_victim(g, groups, records, root.page_size())) for g in shown]
+    rows.sort(key=_sort_key("path" if args.tree else args.sort))
+    if args.json:
+        print_json(rows)
+        return 0
+    header = ("CGROUP", "USAGE", "LIMIT", "HEADROOM", "OOM", "KILLS", "GROUP", "PROCS", "VICTIM", "PATH")
+    table = []
+    for row in rows:
+        g, v = row.cgroup, row.victim
+        depth = g.path.strip("/").count("/") + (g.path != "/")
+        name = ("  " * depth if args.tree else "") + g.name
+        table.append((
+            name, human_bytes(g.usage_bytes),
+            human_bytes(g.effective_limit_bytes) if g.effective_limit_bytes is not None else "none",
+            _headroom(g), g.oom_count, g.oom_kill_count, _yes_no(g.oom_group),
+            len(g.pids) if g.pids is not None else None,
+            f"{v.pid} ({v.comm})" if v else MISSING, g.path,
+        ))
+    print_lines(format_table(table, header, right=(1, 2, 3, 4, 5, 7)))
+    return 0
+
+
+def _headroom(g) -> str:
+    if g.headroom_bytes is None or not g.effective_limit_bytes:
+        return MISSING
+    return f"{human_bytes(g.headroom_bytes)} {100 * g.headroom_bytes / g.effective_limit_bytes:.0f}%"
+
+
+def _yes_no(value) -> str:
+    return MISSING if value is None else ("yes" if value else "no")
+
+
+def _sort_key(by: str):
+    """Rows with the least room (or most use, largest limit, most kills) first; unknowns last."""
+
+    def missing_last(value, descending=True):
+        return (value is None, -(value or 0) if descending else (value or 0))
+
+    return {
+        "path": lambda row: row.cgroup.path,
+        "usage": lambda row: missing_last(row.cgroup.usage_bytes),
+        "limit": lambda row: missing_last(row.cgroup.effective_limit_bytes),
+        "headroom": lambda row: (missing_last(row.cgroup.headroom_bytes, descending=False), row.cgroup.path),
+        "kills": lambda row: missing_last(row.cgroup.oom_kill_count),
+    }[by]
