@@ -1,0 +1,117 @@
+"""Memory cgroups on trees: the capture of this machine (v1) and synthetic v2/hybrid ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import FIXTURES
+
+import oomutil
+from oomutil.cgroups import likely_victim, memory_cgroup, memory_cgroups, memory_hierarchy, process_cgroup
+
+SYN = FIXTURES / "synthetic"
+K8S = str(SYN / "cgroup2-k8s")
+HYBRID = str(SYN / "cgroup-hybrid")
+UID_ = "0f1e2d3c_1111_2222_3333_444455556666"
+POD = f"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{UID_}.slice"
+CTR = POD + "/cri-containerd-4f2a9c8e1d3b5a7f9e0c2d4b6a8f1e3c5d7b9a0f2e4c6d8b0a1f3e5c7d9b2a4c.scope"
+
+
+def test_v2_hierarchy_limits_counters():
+    h = memory_hierarchy(K8S)
+    assert (h.version, h.directory.endswith("sys/fs/cgroup"), h.mount_root) == (2, True, "/")
+    ctr = memory_cgroup(CTR, K8S)
+    assert ctr.limit_bytes is None  # "max"
+    assert ctr.effective_limit_bytes == 512 << 20 and ctr.limited_by == POD
+    assert ctr.headroom_bytes == (512 << 20) - 400000000  # the pod's room, not the container's
+    assert (ctr.oom_count, ctr.oom_kill_count, ctr.oom_group_kill_count) == (2, 2, None)
+    assert ctr.events == {"low": 0, "high": 3, "max": 40, "oom": 2, "oom_kill": 2}
+    assert ctr.events_local["oom_kill"] == 2
+    assert ctr.oom_group is True and ctr.high_bytes is None and ctr.low_bytes == 0
+    assert ctr.swap_limit_bytes is None and ctr.peak_bytes == 500000000
+    assert ctr.pressure.some_avg10 == 1.5 and ctr.pressure.full_total_us == 23456
+    assert ctr.pids == (200, 201) and ctr.name.startswith("pod 0f1e2d3c/4f2a9c8e1d3b")
+    assert (ctr.failcnt, ctr.under_oom, ctr.memsw_limit_bytes) == (None, None, None)  # v1 only
+    pod = memory_cgroup(POD, K8S)
+    assert pod.oom_group_kill_count == 0 and pod.oom_group is False
+    assert pod.events_local == {"low": 0, "high": 0, "max": 0, "oom": 0, "oom_kill": 0, "oom_group_kill": 0}
+
+
+def test_v2_walk_and_process_mapping():
+    groups = {g.path: g for g in memory_cgroups(K8S)}
+    assert set(groups) >= {"/", "/kubepods.slice", POD, CTR, "/system.slice/sshd.service"}
+    assert groups["/"].limit_bytes is None and groups["/"].usage_bytes is None  # root: no memory.current
+    assert groups["/system.slice/sshd.service"].effective_limit_bytes == 100 << 20
+    assert process_cgroup(200, K8S).path == CTR
+    assert process_cgroup(300, K8S).name == "sshd.service"
+
+
+def test_v2_victim_uses_the_pod_limit_and_negative_adj():
+    records = oomutil.snapshot(K8S, kernel_threads=False)
+    groups = memory_cgroups(K8S)
+    ctr = next(g for g in groups if g.path == CTR)
+    v = likely_victim(ctr, groups, records, 4096)
+    # totalpages = 512 MiB / 4 KiB = 131072; java: 300000 kB + 200 kB page tables = 75050 pages,
+    # + 999 * (131072 / 1000 = 131) = 130869 -> 205919; sidecar: 15050 + -997 * 131 < 0
+    assert (v.scope, v.totalpages, v.pid, v.badness_pages) == (POD, 131072, 200, 75050 + 999 * 131)
+    sshd = next(g for g in groups if g.path == "/system.slice/sshd.service")
+    assert likely_victim(sshd, groups, records, 4096) is None  # its only process has adj -1000
+
+
+def test_hybrid_prefers_v1_and_handles_old_kernels():
+    h = memory_hierarchy(HYBRID)
+    assert h.version == 1 and h.directory.endswith("sys/fs/cgroup/memory")
+    child = memory_cgroup("/parent/child", HYBRID)
+    assert child.limit_bytes == 64 << 20
+    assert child.effective_limit_bytes == 32 << 20 and child.limited_by == "/parent"
+    assert child.headroom_bytes == (32 << 20) - 30000000
+    assert child.oom_kill_count is None  # no oom_kill line before 4.13
+    assert (child.oom_kill_disable, child.under_oom, child.failcnt) == (True, True, 118)
+    assert child.memsw_limit_bytes is None and child.peak_bytes == 32 << 20
+    root = memory_cgroup("/", HYBRID)
+    assert root.limit_bytes is None and root.oom_kill_count == 3
+    assert process_cgroup(60, HYBRID).path == "/parent/child"
+
+
+def test_no_cgroup_filesystem(cli):
+    tree = str(SYN / "no-cgroup")
+    assert memory_hierarchy(tree) is None
+    with pytest.raises(oomutil.NotAvailable, match="no memory cgroup hierarchy is mounted"):
+        memory_cgroups(tree)
+    assert process_cgroup(70, tree) is None
+    code, out, err = cli("--root", tree, "cgroups")
+    assert code == 1 and err.startswith("oomutil: ") and "no memory cgroup hierarchy" in err
+    code, out, err = cli("--root", tree, "show", "--json", 70)
+    assert code == 0 and json.loads(out)[0]["memory_cgroup"] is None
+    code, out, err = cli("--root", tree, "top")
+    assert code == 0 and "app" in out
+
+
+def test_partially_readable_tree(tmp_path, cli):
+    # a v1 tree where the child lost most of its files: what is missing is None
+    import shutil
+
+    shutil.copytree(HYBRID, tmp_path / "t", symlinks=True)
+    child = tmp_path / "t/sys/fs/cgroup/memory/parent/child"
+    for name in ("memory.usage_in_bytes", "memory.oom_control", "memory.failcnt", "cgroup.procs"):
+        (child / name).unlink()
+    g = memory_cgroup("/parent/child", str(tmp_path / "t"))
+    assert (g.usage_bytes, g.under_oom, g.failcnt, g.pids) == (None, None, None, None)
+    assert g.effective_limit_bytes == 32 << 20
+    code, out, err = cli("--root", tmp_path / "t", "cgroups", "--all")
+    assert (code, err) == (0, "")
+
+
+def test_cgroups_cli_on_v2(cli):
+    code, out, err = cli("--root", K8S, "cgroups", "--json")
+    assert (code, err) == (0, "")
+    rows = {r["cgroup"]["path"]: r for r in json.loads(out)}
+    assert rows[CTR]["cgroup"]["effective_limit_bytes"] == 512 << 20
+    assert rows[CTR]["victim"]["pid"] == 200
+    code, out, err = cli("--root", K8S, "cgroups", "--tree")
+    assert code == 0 and "pod 0f1e2d3c/4f2a9c8e1d3b" in out and "200 (java)" in out
+    code, out, err = cli("--root", K8S, "top", "--group-by", "pod")
+    assert code == 0 and "0f1e2d3c-1111-2222-3333-444455556666" in out
+    code, out, err = cli("--root", K8S, "show", 200)
+    assert "cgroup limit      512.0 MiB, set on " + POD in out
