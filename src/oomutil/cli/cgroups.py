@@ -24,7 +24,7 @@ def register(sub, parents, help_text: str) -> None:
     )
     p.add_argument("--tree", action="store_true", help="indent by depth, in path order")
     p.add_argument("--sort", choices=SORT_CHOICES, default="headroom",
-                   help="order of the rows (default: headroom, the closest to its limit first)")
+                   help="order of the rows (default: headroom, the least free share of its limit first)")
     p.add_argument("--all", action="store_true", help="every cgroup, even without limit or processes")
 
 
@@ -68,9 +68,15 @@ def run(args) -> int:
 
 
 def _headroom(g) -> str:
+    room = _room(g)
+    return MISSING if room is None else f"{human_bytes(g.headroom_bytes)} {100 * room:.0f}%"
+
+
+def _room(g):
+    """The share of its limit still free: what "closest to its limit" means."""
     if g.headroom_bytes is None or not g.effective_limit_bytes:
-        return MISSING
-    return f"{human_bytes(g.headroom_bytes)} {100 * g.headroom_bytes / g.effective_limit_bytes:.0f}%"
+        return None
+    return g.headroom_bytes / g.effective_limit_bytes
 
 
 def _yes_no(value) -> str:
@@ -87,6 +93,6 @@ def _sort_key(by: str):
         "path": lambda row: row.cgroup.path,
         "usage": lambda row: missing_last(row.cgroup.usage_bytes),
         "limit": lambda row: missing_last(row.cgroup.effective_limit_bytes),
-        "headroom": lambda row: (missing_last(row.cgroup.headroom_bytes, descending=False), row.cgroup.path),
+        "headroom": lambda row: (missing_last(_room(row.cgroup), descending=False), row.cgroup.path),
         "kills": lambda row: missing_last(row.cgroup.oom_kill_count),
     }[by]
