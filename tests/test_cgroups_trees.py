@@ -115,3 +115,21 @@ def test_cgroups_cli_on_v2(cli):
     assert code == 0 and "0f1e2d3c-1111-2222-3333-444455556666" in out
     code, out, err = cli("--root", K8S, "show", 200)
     assert "cgroup limit      512.0 MiB, set on " + POD in out
+
+
+def test_unreadable_cgroup_files_are_none(monkeypatch):
+    import errno
+
+    from oomutil import _fs
+
+    real = _fs.read_bytes
+
+    def read_bytes(path, **kwargs):
+        if path.endswith(("memory.events", "memory.current")):
+            raise _fs.map_os_error(OSError(errno.EACCES, "injected"), path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(_fs, "read_bytes", read_bytes)
+    g = memory_cgroup(CTR, K8S)
+    assert (g.events, g.usage_bytes, g.oom_kill_count) == (None, None, None)
+    assert g.effective_limit_bytes == 512 << 20 and g.oom_group is True

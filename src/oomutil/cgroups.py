@@ -145,8 +145,9 @@ def _directory(h: Hierarchy, path: str) -> Optional[str]:
 
 
 def _file(directory: str, name: str, parse):
-    """One file of a cgroup directory, parsed; None where it is absent."""
-    return _fs.read_optional(os.path.join(directory, name), parse)
+    """One file of a cgroup directory, parsed; None where it is absent or unreadable
+    (kernels differ, trees hold some files, a container may be denied some)."""
+    return _fs.unless_missing(_fs.read_parsed, os.path.join(directory, name), parse)
 
 
 def _own(h: Hierarchy, directory: str) -> Tuple[Optional[int], Optional[int]]:
