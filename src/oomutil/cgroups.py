@@ -82,6 +82,7 @@ class MemoryCgroup:
     under_oom: Optional[bool]  # v1 memory.oom_control: it is out of memory right now
     oom_group: Optional[bool]  # v2 memory.oom.group (4.19+): an OOM kills the whole group
     pressure: Optional[Pressure]  # v2 memory.pressure (4.20+)
+    swappiness: Optional[int]  # v1 memory.swappiness (v2 uses the system's vm.swappiness)
     pids: Optional[Tuple[int, ...]]  # cgroup.procs: the processes in it (not its descendants)
 
 
@@ -175,7 +176,7 @@ def _read(h: Hierarchy, path: str, directory: str,
             headroom = lim - u
     procs = f("cgroup.procs", parse_procs)
     high = low = swap = memsw = failcnt = oom = oom_kill = group_kill = None
-    events = events_local = kill_disable = under_oom = oom_group = pressure = None
+    events = events_local = kill_disable = under_oom = oom_group = pressure = swappiness = None
     if h.version == 1:
         oom_control = f("memory.oom_control", parse_flat_keyed) or {}
         memsw = f("memory.memsw.limit_in_bytes", parse_v1_limit)
@@ -184,6 +185,7 @@ def _read(h: Hierarchy, path: str, directory: str,
         oom_kill = oom_control.get("oom_kill")  # 4.13+
         kill_disable = _flag(oom_control, "oom_kill_disable")
         under_oom = _flag(oom_control, "under_oom")
+        swappiness = f("memory.swappiness", _fs.parse_int)
     else:
         high = f("memory.high", parse_v2_limit)
         low = f("memory.low", parse_v2_limit)
@@ -202,7 +204,7 @@ def _read(h: Hierarchy, path: str, directory: str,
         swap_limit_bytes=swap, memsw_limit_bytes=memsw, peak_bytes=peak, failcnt=failcnt,
         oom_count=oom, oom_kill_count=oom_kill, oom_group_kill_count=group_kill,
         events=events, events_local=events_local, oom_kill_disable=kill_disable,
-        under_oom=under_oom, oom_group=oom_group, pressure=pressure,
+        under_oom=under_oom, oom_group=oom_group, pressure=pressure, swappiness=swappiness,
         pids=tuple(procs) if procs is not None else None,
     )
 

@@ -19,10 +19,14 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import InvalidValue, NoSuchProcess, NotAvailable
+from .badness import Explanation, era_of, unkillable_reason
+from .badness import explain as explain_score
 from .cgroups import MemoryCgroup, memory_cgroup
+from .procfs.meminfo import read_meminfo
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import PidStat, PidStatus, parse_comm, parse_stat, parse_status
-from .procfs.sysctl import read_overcommit_memory
+from .procfs.pid import (PidStat, PidStatus, parse_comm, parse_stat, parse_status,
+                         read_pid1_is_global_init)
+from .procfs.sysctl import read_kernel_release, read_overcommit_memory
 from .root import Root, as_root
 from .users import user_name
 
@@ -68,6 +72,7 @@ class ProcessInfo:
     swap_bytes: Optional[int]
     pgtables_bytes: Optional[int]
     memory_cgroup: Optional[MemoryCgroup]  # the memory cgroup it is charged to, with its limits
+    explain: Optional[Explanation]  # oom_score taken apart; None where it cannot be redone
 
 
 class Process:
@@ -195,6 +200,29 @@ class Process:
         except NotAvailable:
             return None
 
+    def explain(self, era: Optional[str] = None) -> Explanation:
+        """oom_score taken apart, recomputed with the kernel's arithmetic for ``era``
+        (default: from the root's kernel release), next to what the kernel printed.
+
+        status and oom_score are read twice around each other; if the memory changed in
+        between (a busy process), they are read again, up to five times.
+        Raises NotAvailable where the root has no meminfo or kernel release.
+        """
+        era = era or era_of(read_kernel_release(self.root))
+        page_size = self.root.page_size()
+        m = read_meminfo(self.root)
+        if m.mem_total_bytes is None:
+            raise NotAvailable("meminfo has no MemTotal", path=self.root.proc("meminfo"))
+        totalpages = m.mem_total_bytes // page_size + (m.swap_total_bytes or 0) // page_size
+        global_init = self.pid == 1 and read_pid1_is_global_init(self.root)
+        for _ in range(5):
+            with self.oneshot():
+                status, adj, score = self.status(), self.oom_score_adj(), _fs.unless_missing(self.oom_score)
+            if self.status().memory_bytes() == status.memory_bytes():
+                break
+        return explain_score(status, adj, score, totalpages, page_size, era,
+                       unkillable_reason(self.pid, status, adj, global_init))
+
     def stat(self) -> PidStat:
         return self._read("stat", parse_stat)
 
@@ -234,6 +262,7 @@ class Process:
                 swap_bytes=memory.swap_bytes if memory else None,
                 pgtables_bytes=memory.pgtables_bytes if memory else None,
                 memory_cgroup=_fs.unless_missing(self.memory_cgroup),
+                explain=_fs.unless_missing(self.explain),
             )
 
     def __repr__(self) -> str:

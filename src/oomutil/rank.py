@@ -24,10 +24,10 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError
-from .badness import OOM_SCORE_ADJ_MIN
+from .badness import OOM_SCORE_ADJ_MIN, unkillable_reason
 from .cgroup_names import group_key
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status
+from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status, read_pid1_is_global_init
 from .root import Root, as_root
 from .users import user_name
 
@@ -56,26 +56,6 @@ class ProcessRecord:
     killable: Optional[bool]  # False: the kernel never picks it (see unkillable_reason)
     unkillable_reason: Optional[str]  # "kernel thread", "global init", "zombie", ...
     cmdline: Optional[str] = None  # only when asked for: arguments joined by spaces
-
-
-def _unkillable_reason(pid: int, status: PidStatus, adj: Optional[int], global_init: bool) -> Optional[str]:
-    """Why oom_badness() (mm/oom_kill.c) would skip this process, or None if it would not.
-
-    oom_unkillable_task(): the global init and kernel threads; then no mm left (zombie or
-    exiting); then oom_score_adj == OOM_SCORE_ADJ_MIN.  A vfork child is skipped as well,
-    but /proc does not show that state.  A container's pid 1 is not the global init.
-    """
-    if status.is_kernel_thread:
-        return "kernel thread"
-    if pid == 1 and global_init:
-        return "global init"
-    if status.state in ("Z", "X"):
-        return "zombie"
-    if status.rss_bytes is None:
-        return "exiting (no memory left)"
-    if adj == OOM_SCORE_ADJ_MIN:
-        return "oom_score_adj -1000"
-    return None
 
 
 def _parse_cmdline(data: bytes) -> str:
@@ -157,7 +137,7 @@ class _Task:
         status = self.status()
         if status is None:
             return None
-        return _unkillable_reason(self.pid, status, self.adj(), self.scan.global_init())
+        return unkillable_reason(self.pid, status, self.adj(), self.scan.global_init())
 
     def record(self, cmdline: bool) -> ProcessRecord:
         status = self.status()
@@ -196,15 +176,8 @@ class _Scan:
         return [int(name) for name in os.listdir(self.proc_fd) if name.isdigit()]
 
     def global_init(self) -> bool:
-        """Is pid 1 of this proc the global init?  Only the initial pid namespace shows
-        kernel threads, so pid 1 is the global init where pid 2 is kthreadd; in a
-        container's /proc, pid 1 is an ordinary, killable process."""
         if self._global_init is None:
-            try:
-                stat = _fs.read_parsed("2/stat", parse_stat, dir_fd=self.proc_fd)
-                self._global_init = stat.is_kernel_thread
-            except OomutilError:
-                self._global_init = False
+            self._global_init = read_pid1_is_global_init(self.root)
         return self._global_init
 
     def close(self) -> None:

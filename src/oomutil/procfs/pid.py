@@ -17,8 +17,9 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Callable, Optional, Tuple, TypeVar
     T = TypeVar("T")
 
-from .._fs import decode
-from ..errors import ParseError
+from .._fs import decode, read_parsed
+from ..errors import OomutilError, ParseError
+from ..root import Root
 
 
 # include/linux/sched.h: set for kernel threads (kthreadd and its children).
@@ -85,6 +86,12 @@ class PidStatus:
     pgtables_bytes: Optional[int]  # VmPTE: = mm_pgtables_bytes()
     nspid: Tuple[int, ...]  # NSpid: (4.1+) pid in each nested pid namespace, outermost first
     kthread: Optional[bool]  # Kthread: (newer kernels, 2024); None where the line is absent
+    rss_anon_bytes: Optional[int]  # RssAnon: (4.5+), the three parts of VmRSS
+    rss_file_bytes: Optional[int]  # RssFile:
+    rss_shmem_bytes: Optional[int]  # RssShmem:
+    pmd_bytes: Optional[int]  # VmPMD: (4.0-4.14: page-middle-directory pages, counted apart)
+    cap_eff: Optional[int]  # CapEff: effective capabilities (CAP_SYS_ADMIN, bit 21, got a
+    #                         badness bonus before 4.17)
 
     def memory_bytes(self) -> Tuple[int, Optional[int], Optional[int]]:
         """(rss, swap, page tables) in bytes as the OOM killer counts them: all 0 for a
@@ -164,6 +171,11 @@ def parse_status(data: bytes) -> PidStatus:
         pgtables_bytes=_convert(data, b"\nVmPTE:", _kb),
         nspid=_convert(data, b"\nNSpid:", _ints) or (),
         kthread=_convert(data, b"\nKthread:", lambda v: int(v) != 0),
+        rss_anon_bytes=_convert(data, b"\nRssAnon:", _kb),
+        rss_file_bytes=_convert(data, b"\nRssFile:", _kb),
+        rss_shmem_bytes=_convert(data, b"\nRssShmem:", _kb),
+        pmd_bytes=_convert(data, b"\nVmPMD:", _kb),
+        cap_eff=_convert(data, b"\nCapEff:", lambda v: int(v, 16)),
     )
 
 
@@ -178,3 +190,13 @@ def parse_statm(data: bytes) -> Tuple[int, ...]:
 def parse_comm(data: bytes) -> str:
     """/proc/PID/comm: the name (at most 15 bytes, any byte but NUL) and a newline."""
     return decode(data[:-1] if data.endswith(b"\n") else data)
+
+
+def read_pid1_is_global_init(root: Root) -> bool:
+    """Is pid 1 of this proc the global init (never an OOM candidate)?  Only the initial
+    pid namespace shows kernel threads, so it is where pid 2 is kthreadd; in a
+    container's /proc, pid 1 is an ordinary, killable process."""
+    try:
+        return read_parsed(root.proc(2, "stat"), parse_stat).is_kernel_thread
+    except OomutilError:
+        return False

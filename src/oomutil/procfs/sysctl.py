@@ -41,6 +41,11 @@ def read_overcommit_memory(root: Root) -> int:
     return read_parsed(root.proc("sys", "vm", "overcommit_memory"), parse_int)
 
 
+def read_swappiness(root: Root) -> Optional[int]:
+    """/proc/sys/vm/swappiness; None where the tree lacks it."""
+    return read_optional(root.proc("sys", "vm", "swappiness"), parse_int)
+
+
 def read_kernel_release(root: Root) -> str:
     """/proc/sys/kernel/osrelease, the ``uname -r`` of the kernel that wrote the tree."""
     return read_parsed(root.proc("sys", "kernel", "osrelease"), lambda d: decode(d.strip()))

@@ -1,0 +1,149 @@
+"""Who the OOM killer would take now: for a system-wide OOM, or for one memory cgroup's.
+
+The kernel scores every candidate with oom_badness() against ``totalpages`` and kills
+the highest (mm/oom_kill.c select_bad_process(); for a cgroup, mem_cgroup_scan_tasks()
+over the cgroup's subtree).  totalpages is RAM + swap system-wide, and for a cgroup
+mem_cgroup_get_max(): its limit plus the swap it may use, so oom_score_adj weighs in
+proportion to the cgroup, not the machine.  What-ifs change one process's adj or size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .badness import ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, badness_pages
+from .cgroups import memory_cgroup, memory_cgroups
+from .errors import InvalidValue
+from .procfs.meminfo import read_meminfo
+from .procfs.sysctl import read_swappiness
+from .rank import snapshot
+from .root import Root, as_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, List, Optional, Union
+
+    from .cgroups import MemoryCgroup
+
+__all__ = ["Candidate", "VictimReport", "predict"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pid: int
+    comm: Optional[str]
+    oom_score_adj: int
+    rss_bytes: int
+    swap_bytes: int
+    pgtables_bytes: int
+    badness_pages: int  # rss + swap + page tables + adj * (totalpages / 1000), in pages
+
+
+@dataclass(frozen=True)
+class VictimReport:
+    scope: str  # "global", or the path of the memory cgroup whose limit is hit
+    totalpages: int  # what oom_score_adj is scaled by: RAM + swap, or the cgroup's limit + swap
+    page_size: int
+    victim: Optional[Candidate]  # None: nothing killable (the kernel would panic or fail)
+    margin_bytes: Optional[int]  # how far the victim is ahead of the runner-up
+    group_kill: Optional[str]  # memory.oom.group: every process of this cgroup dies with it
+    candidates: List[Candidate]  # best first
+    what_if: Dict[str, str]  # the --set / --grow assumptions, as given
+
+
+def predict(
+    root: Union[Root, str, None] = None,
+    cgroup: Optional[str] = None,
+    set_adj: Optional[Dict[int, int]] = None,
+    grow: Optional[Dict[int, int]] = None,
+) -> VictimReport:
+    """Rank the candidates of a system-wide OOM (``cgroup=None``) or of an OOM of the
+    memory cgroup at ``cgroup``.  ``set_adj`` {pid: adj} and ``grow`` {pid: bytes} are
+    what-ifs.  Ties go to the higher pid (since 5.9 the kernel keeps the last of equal
+    scores it scans, roughly the newest process).
+
+    Raises InvalidValue for a cgroup that nothing limits, or an adj outside -1000..1000.
+    """
+    r = as_root(root)
+    set_adj, grow = set_adj or {}, grow or {}
+    for pid, wanted in set_adj.items():
+        if not OOM_SCORE_ADJ_MIN <= wanted <= OOM_SCORE_ADJ_MAX:
+            raise InvalidValue(f"pid {pid}: oom_score_adj {wanted} is outside -1000..1000")
+    page_size = r.page_size()
+    m = read_meminfo(r)
+    swap_pages = (m.swap_total_bytes or 0) // page_size
+    groups: List[MemoryCgroup] = []
+    group_kill = None
+    if cgroup is None:
+        scope, pids = "global", None
+        totalpages = (m.mem_total_bytes or 0) // page_size + swap_pages
+    else:
+        g = memory_cgroup(cgroup, r)
+        limiting = g.path if g.limit_bytes is not None else g.limited_by
+        if limiting is None:
+            raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
+                               "only a system-wide OOM can kill there")
+        scope = limiting
+        limited = memory_cgroup(scope, r) if scope != g.path else g
+        totalpages = _cgroup_totalpages(limited, page_size, swap_pages, r) or 1
+        groups = [x for x in memory_cgroups(r) if _within(x.path, scope)]
+        pids = {pid for x in groups for pid in (x.pids or ())}
+    candidates = []
+    for rec in snapshot(r, kernel_threads=False):
+        if (pids is not None and rec.pid not in pids) or rec.rss_bytes is None:
+            continue
+        if rec.killable is None or (not rec.killable and rec.unkillable_reason != ADJ_MIN_REASON):
+            continue  # unreadable, or never a candidate whatever its adj
+        adj = set_adj.get(rec.pid, rec.oom_score_adj)
+        if adj is None or adj == OOM_SCORE_ADJ_MIN:
+            continue
+        rss = rec.rss_bytes + grow.get(rec.pid, 0)
+        swap, pgtables = rec.swap_bytes or 0, rec.pgtables_bytes or 0
+        candidates.append(Candidate(rec.pid, rec.comm, adj, rss, swap, pgtables,
+                                    badness_pages(rss, swap, pgtables, adj, totalpages, page_size)))
+    candidates.sort(key=lambda c: (-c.badness_pages, -c.pid))
+    victim = candidates[0] if candidates else None
+    margin = None
+    if len(candidates) > 1:
+        margin = (candidates[0].badness_pages - candidates[1].badness_pages) * page_size
+    if victim is not None and groups:
+        group_kill = _oom_group(groups, victim.pid, scope)
+    what_if = {**{f"set {p}": str(a) for p, a in set_adj.items()},
+               **{f"grow {p}": str(b) for p, b in grow.items()}}
+    return VictimReport(scope, totalpages, page_size, victim, margin, group_kill, candidates, what_if)
+
+
+def _within(path: str, scope: str) -> bool:
+    return scope == "/" or path == scope or path.startswith(scope.rstrip("/") + "/")
+
+
+def _cgroup_totalpages(g: MemoryCgroup, page_size: int, swap_pages: int, root: Root) -> int:
+    """mem_cgroup_get_max(): the limit, plus the swap the cgroup may use where the
+    machine has swap and swappiness is not 0 (v2 memory.swap.max; v1 memsw - limit)."""
+    limit_pages = (g.limit_bytes or 0) // page_size
+    swappiness = g.swappiness if g.swappiness is not None else read_swappiness(root)
+    if swap_pages == 0 or swappiness == 0:
+        return limit_pages
+    if g.version == 2:
+        allowed = swap_pages if g.swap_limit_bytes is None else g.swap_limit_bytes // page_size
+    else:
+        allowed = swap_pages if g.memsw_limit_bytes is None else g.memsw_limit_bytes // page_size - limit_pages
+    return limit_pages + max(0, min(allowed, swap_pages))
+
+
+def _oom_group(groups: List[MemoryCgroup], pid: int, scope: str) -> Optional[str]:
+    """mem_cgroup_get_oom_group(): the highest cgroup between the victim's and the OOM
+    domain with memory.oom.group set: all of its processes are killed (4.19+)."""
+    home = next((g.path for g in groups if g.pids and pid in g.pids), None)
+    if home is None:
+        return None
+    by_path = {g.path: g for g in groups}
+    found = None
+    path = home
+    while True:
+        g = by_path.get(path)
+        if g is not None and g.oom_group:
+            found = path
+        if path == scope or path in ("/", ""):
+            return found
+        path = path.rsplit("/", 1)[0] or "/"
