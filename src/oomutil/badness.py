@@ -25,7 +25,7 @@ from .errors import InvalidValue
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Optional, Tuple
+    from typing import Callable, Optional, Tuple
 
     from .procfs.pid import PidStatus
 
@@ -140,6 +140,35 @@ def explain(status: PidStatus, adj: int, kernel_oom_score: Optional[int], totalp
         predicted_oom_score=predicted, kernel_oom_score=kernel_oom_score,
         agrees=None if kernel_oom_score is None else predicted == kernel_oom_score,
     )
+
+
+def describe_score(e: Explanation, size: Callable[[int], str]) -> str:
+    """The predicted oom_score as a sum a person can follow, e.g. ``1010 = 666 baseline +
+    11 for 2.0 GiB of the 125.9 GiB the kernel counts + 333 for oom_score_adj 500``.
+    ``size`` formats a byte count."""
+    if not e.killable:
+        return f"{e.predicted_oom_score}: never killed ({e.unkillable_reason})"
+    points = e.rss_pages + e.swap_pages + e.pgtables_pages
+    memory = f"{size(points * e.page_size)} of the {size(e.totalpages * e.page_size)} the kernel counts"
+    if e.era == "5.9":
+        mem_only = c_div((1000 + c_div(points * 1000, e.totalpages)) * 2, 3)
+        text = f"{e.predicted_oom_score} = 666 baseline + {mem_only - 666} for {memory}"
+        if e.oom_score_adj:
+            text += f" {_signed(e.predicted_oom_score - mem_only)} for oom_score_adj {e.oom_score_adj}"
+    else:
+        per_mille = points * 1000 // e.totalpages
+        text = f"{e.predicted_oom_score} = {per_mille} for {memory}"
+        rest = e.predicted_oom_score - per_mille
+        if rest:
+            text += f" {_signed(rest)} for oom_score_adj {e.oom_score_adj}" + (
+                ", root bonus and rounding" if e.root_bonus_pages else " and rounding")
+    if e.kernel_oom_score is not None:
+        text += "   (the kernel says the same)" if e.agrees else f"   (the kernel says {e.kernel_oom_score})"
+    return text
+
+
+def _signed(n: int) -> str:
+    return f"+ {n}" if n >= 0 else f"- {-n}"
 
 
 def _pages(n: Optional[int], page_size: int) -> Optional[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .badness import ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, badness_pages
+from .badness import ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_to_rank, badness_pages
 from .cgroups import memory_cgroup, memory_cgroups
 from .errors import InvalidValue
 from .procfs.meminfo import read_meminfo
@@ -21,11 +21,11 @@ from .root import Root, as_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, List, Optional, Union
+    from typing import Dict, List, Optional, Tuple, Union
 
     from .cgroups import MemoryCgroup
 
-__all__ = ["Candidate", "VictimReport", "predict"]
+__all__ = ["Candidate", "VictimReport", "predict", "adj_to_be"]
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,16 @@ def _oom_group(groups: List[MemoryCgroup], pid: int, scope: str) -> Optional[str
         if path == scope or path in ("/", ""):
             return found
         path = path.rsplit("/", 1)[0] or "/"
+
+
+def adj_to_be(pid: int, report: VictimReport) -> Tuple[Optional[int], Optional[int]]:
+    """(the least oom_score_adj that makes ``pid`` the victim of ``report``'s OOM, the
+    greatest that makes it the last candidate); None where no value does, or where
+    ``pid`` is not a candidate there."""
+    me = next((c for c in report.candidates if c.pid == pid), None)
+    others = [c.badness_pages for c in report.candidates if c.pid != pid]
+    if me is None or not others:
+        return None, None
+    first = adj_to_rank(me.badness_pages, me.oom_score_adj, max(others), report.totalpages, first=True)
+    last = adj_to_rank(me.badness_pages, me.oom_score_adj, min(others), report.totalpages, first=False)
+    return first, last

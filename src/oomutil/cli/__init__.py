@@ -27,6 +27,7 @@ COMMANDS = {
     "show": ("oomutil.cli.show", "a process's OOM score, adjustment and memory"),
     "system": ("oomutil.cli.system", "OOM-related kernel settings and counters"),
     "cgroups": ("oomutil.cli.cgroups", "memory cgroups: limits, headroom, OOM kills, next victim"),
+    "victim": ("oomutil.cli.victim", "who an OOM would kill now, system-wide or in a cgroup"),
 }
 
 

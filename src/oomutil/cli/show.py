@@ -46,22 +46,39 @@ def run(args) -> int:
     if args.json:
         print_json(records)
     else:
-        blocks = [_block(r) for r in records]
+        ranking = _global_ranking(root) if any(r.explain and r.explain.killable for r in records) else None
+        blocks = [_block(r, ranking) for r in records]
         print_lines(line for i, block in enumerate(blocks) for line in ([""] if i else []) + block)
     return 1 if failed else 0
 
 
-def _block(r) -> list:
+def _global_ranking(root):
+    """Every candidate of a system-wide OOM, to say what adj would put a process first or
+    last; None where it cannot be had (a tree without meminfo, say)."""
+    from ..victim import predict
+
+    try:
+        return predict(root)
+    except OomutilError:
+        return None
+
+
+def _block(r, ranking) -> list:
+    from ..badness import describe_score
+
     user = MISSING if r.uid is None else f"{r.user or '?'} (uid {r.uid})"
+    score = r.oom_score if r.explain is None else describe_score(r.explain, human_bytes)
     rows = [
         ("user", user),
-        ("oom_score", r.oom_score),
+        ("oom_score", score),
         ("oom_score_adj", r.oom_score_adj),
         ("oom_adj", r.oom_adj if r.oom_adj is None else f"{r.oom_adj}   (legacy view of oom_score_adj)"),
         ("rss", human_bytes(r.rss_bytes)),
         ("swap", human_bytes(r.swap_bytes)),
         ("page tables", human_bytes(r.pgtables_bytes)),
     ]
+    if ranking is not None and r.explain is not None and r.explain.killable:
+        rows.append(("first / last", _first_last(r.pid, r.oom_score_adj, ranking)))
     g = r.memory_cgroup
     if g is not None:
         rows.append(("memory cgroup", f"{g.name} ({g.path})" if g.name != g.path else g.path))
@@ -74,3 +91,20 @@ def _block(r) -> list:
         if g.oom_kill_count is not None:
             rows.append(("cgroup OOM kills", g.oom_kill_count))
     return [f"pid {r.pid} ({r.comm})"] + format_table(rows, indent="  ")
+
+
+def _first_last(pid, adj, ranking) -> str:
+    """What oom_score_adj would make this process the first or the last candidate."""
+    from ..victim import adj_to_be
+
+    first, last = adj_to_be(pid, ranking)
+    if ranking.victim is not None and ranking.victim.pid == pid:
+        head = "the first candidate of a system-wide OOM now"
+    elif first is not None:
+        head = f"oom_score_adj {first} or more makes it the first candidate of a system-wide OOM"
+    else:
+        head = "no oom_score_adj makes it the first candidate of a system-wide OOM"
+    if last is None:
+        return f"{head}; no oom_score_adj above -1000 makes it the last"
+    needs = " (lowering it needs CAP_SYS_RESOURCE)" if adj is not None and last < adj else ""
+    return f"{head}; {last} or less makes it the last{needs}"

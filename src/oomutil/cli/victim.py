@@ -1,0 +1,77 @@
+"""oomutil victim: who the OOM killer would take now, the runner-up, and the margin."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from ._output import format_table, human_bytes, print_json, print_lines
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def register(sub, parents, help_text: str) -> None:
+    p = sub.add_parser(
+        "victim", parents=parents, help=help_text,
+        description="Rank the candidates of a system-wide OOM, or with --cgroup of an OOM of that "
+        "memory cgroup, by the kernel's badness; name the victim and its lead over the next one.",
+    )
+    p.add_argument("--cgroup", metavar="PATH",
+                   help="an OOM of this memory cgroup (path as in /proc/PID/cgroup)")
+    p.add_argument("--set", action="append", metavar="PID=ADJ", type=_pid_adj, default=[],
+                   help="as if PID had this oom_score_adj (repeatable)")
+    p.add_argument("--grow", action="append", metavar="PID=SIZE", type=_pid_size, default=[],
+                   help="as if PID used SIZE more memory, e.g. 512M, 2G (repeatable)")
+    p.add_argument("-n", "--limit", type=int, default=10, metavar="N",
+                   help="candidates to list (default 10; 0 for all)")
+
+
+def _pid_adj(text: str):
+    m = re.fullmatch(r"(\d+)=(-?\d+)", text.strip())
+    if not m or int(m.group(1)) < 1 or not -1000 <= int(m.group(2)) <= 1000:
+        raise argparse.ArgumentTypeError(f"expected PID=ADJ with ADJ in -1000..1000: {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _pid_size(text: str):
+    m = re.fullmatch(r"(\d+)=(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?", text.strip())
+    if not m or int(m.group(1)) < 1:
+        raise argparse.ArgumentTypeError(f"expected PID=SIZE such as 1234=512M: {text!r}")
+    return int(m.group(1)), int(float(m.group(2)) * _UNITS[m.group(3).lower()])
+
+
+def run(args) -> int:
+    from ..victim import predict
+
+    report = predict(args.root, cgroup=args.cgroup, set_adj=dict(args.set), grow=dict(args.grow))
+    if args.json:
+        print_json(report)
+        return 0
+    page = report.page_size
+    if report.scope == "global":
+        lines = [f"scope: system-wide OOM; RAM + swap = {human_bytes(report.totalpages * page)} "
+                 f"({report.totalpages} pages)"]
+    else:
+        lines = [f"scope: OOM of memory cgroup {report.scope}; limit + swap = "
+                 f"{human_bytes(report.totalpages * page)} ({report.totalpages} pages)"]
+    lines.append(f"one unit of oom_score_adj = {report.totalpages // 1000} pages "
+                 f"({human_bytes(report.totalpages // 1000 * page)})")
+    for assumption, value in report.what_if.items():
+        change = f"+{human_bytes(int(value))}" if assumption.startswith("grow") else f"oom_score_adj {value}"
+        lines.append(f"what if: pid {assumption.split()[1]} {change}")
+    v = report.victim
+    if v is None:
+        lines.append("victim: none - no process here can be killed")
+    else:
+        ahead = "" if report.margin_bytes is None else f", {human_bytes(report.margin_bytes)} ahead of the next"
+        lines.append(f"victim: pid {v.pid} ({v.comm}), badness {v.badness_pages} pages{ahead}")
+    if report.group_kill:
+        lines.append(f"memory.oom.group is set on {report.group_kill}: every process in it dies too")
+    shown = report.candidates if args.limit == 0 else report.candidates[: args.limit]
+    table = [(i + 1, c.pid, c.comm, c.oom_score_adj, human_bytes(c.rss_bytes), human_bytes(c.swap_bytes),
+              human_bytes(c.pgtables_bytes), c.badness_pages, human_bytes(c.badness_pages * page))
+             for i, c in enumerate(shown)]
+    lines += [""] + format_table(table, ("RANK", "PID", "COMM", "ADJ", "RSS", "SWAP", "PGTABLES",
+                                         "BADNESS", "AS BYTES"), right=(0, 1, 3, 4, 5, 6, 7, 8))
+    print_lines(lines)
+    return 0
