@@ -8,7 +8,7 @@ import pytest
 from helpers import FIXTURES
 
 import oomutil
-from oomutil.cgroups import likely_victim, memory_cgroup, memory_cgroups, memory_hierarchy, process_cgroup
+from oomutil.cgroups import memory_cgroup, memory_cgroups, memory_hierarchy, process_cgroup
 
 SYN = FIXTURES / "synthetic"
 K8S = str(SYN / "cgroup2-k8s")
@@ -51,12 +51,15 @@ def test_v2_victim_uses_the_pod_limit_and_negative_adj():
     records = oomutil.snapshot(K8S, kernel_threads=False)
     groups = memory_cgroups(K8S)
     ctr = next(g for g in groups if g.path == CTR)
-    v = likely_victim(ctr, groups, records, 4096)
+    from oomutil.victim import cgroup_report
+
+    report = cgroup_report(oomutil.Root(K8S), ctr, groups, records)
+    v = report.victim
     # totalpages = 512 MiB / 4 KiB = 131072; java: 300000 kB + 200 kB page tables = 75050 pages,
     # + 999 * (131072 / 1000 = 131) = 130869 -> 205919; sidecar: 15050 + -997 * 131 < 0
-    assert (v.scope, v.totalpages, v.pid, v.badness_pages) == (POD, 131072, 200, 75050 + 999 * 131)
+    assert (report.scope, report.totalpages, v.pid, v.badness_pages) == (POD, 131072, 200, 75050 + 999 * 131)
     sshd = next(g for g in groups if g.path == "/system.slice/sshd.service")
-    assert likely_victim(sshd, groups, records, 4096) is None  # its only process has adj -1000
+    assert cgroup_report(oomutil.Root(K8S), sshd, groups, records).victim is None  # its process: adj -1000
 
 
 def test_hybrid_prefers_v1_and_handles_old_kernels():

@@ -13,7 +13,6 @@ import os
 from dataclasses import dataclass
 
 from . import _fs
-from .badness import badness_pages
 from .cgroup_names import describe
 from .errors import NotAvailable, OomutilError
 from .procfs.cgroup import parse_memory_cgroup
@@ -25,12 +24,10 @@ from .sysfs.memcg import (parse_bool, parse_flat_keyed, parse_procs, parse_v1_li
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, Iterable, List, Optional, Tuple, Union
+    from typing import Dict, List, Optional, Tuple, Union
 
-    from .rank import ProcessRecord
-
-__all__ = ["MemoryCgroup", "Hierarchy", "CgroupVictim", "memory_hierarchy", "memory_cgroups",
-           "memory_cgroup", "process_cgroup", "likely_victim"]
+__all__ = ["MemoryCgroup", "Hierarchy", "memory_hierarchy", "memory_cgroups", "memory_cgroup",
+           "process_cgroup"]
 
 _O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -67,6 +64,8 @@ class MemoryCgroup:
     effective_limit_bytes: Optional[int]  # the smallest limit of it and its ancestors
     limited_by: Optional[str]  # the path whose limit that is
     headroom_bytes: Optional[int]  # the least (limit - usage) of it and its limited ancestors
+    oom_scope: Optional[str]  # the cgroup with that least room: the one a charge here would
+    #                           push over its limit, so the one whose OOM kills (its subtree)
     high_bytes: Optional[int]  # v2 memory.high: throttling, not OOM
     low_bytes: Optional[int]  # v2 memory.low: protected from reclaim
     swap_limit_bytes: Optional[int]  # v2 memory.swap.max
@@ -166,14 +165,14 @@ def _read(h: Hierarchy, path: str, directory: str,
         return _file(directory, name, parse)
 
     usage, limit = _own(h, directory)
-    effective, limited_by, headroom = None, None, None
+    effective, limited_by, headroom, scope = None, None, None, None
     for p, u, lim in [*ancestors, (path, usage, limit)]:
         if lim is None:
             continue
         if effective is None or lim <= effective:
             effective, limited_by = lim, p
         if u is not None and (headroom is None or lim - u < headroom):
-            headroom = lim - u
+            headroom, scope = lim - u, p
     procs = f("cgroup.procs", parse_procs)
     high = low = swap = memsw = failcnt = oom = oom_kill = group_kill = None
     events = events_local = kill_disable = under_oom = oom_group = pressure = swappiness = None
@@ -200,7 +199,8 @@ def _read(h: Hierarchy, path: str, directory: str,
     return MemoryCgroup(
         path=path, version=h.version, name=describe(path).name,  # type: ignore[union-attr]
         usage_bytes=usage, limit_bytes=limit, effective_limit_bytes=effective,
-        limited_by=limited_by, headroom_bytes=headroom, high_bytes=high, low_bytes=low,
+        limited_by=limited_by, headroom_bytes=headroom, oom_scope=scope or limited_by,
+        high_bytes=high, low_bytes=low,
         swap_limit_bytes=swap, memsw_limit_bytes=memsw, peak_bytes=peak, failcnt=failcnt,
         oom_count=oom, oom_kill_count=oom_kill, oom_group_kill_count=group_kill,
         events=events, events_local=events_local, oom_kill_disable=kill_disable,
@@ -274,42 +274,3 @@ def process_cgroup(pid: int, root: Union[Root, str, None] = None) -> Optional[Me
     except NotAvailable:
         return None
 
-
-@dataclass(frozen=True)
-class CgroupVictim:
-    """Who the kernel would kill if this cgroup's limit were hit now."""
-
-    scope: str  # the cgroup whose limit bites (its whole subtree competes)
-    totalpages: int  # that limit in pages: what oom_score_adj is scaled by in a memcg OOM
-    pid: int
-    comm: Optional[str]
-    badness_pages: int  # rss + swap + page tables + adj * (totalpages / 1000)
-
-
-def likely_victim(group: MemoryCgroup, groups: Iterable[MemoryCgroup], records: Iterable[ProcessRecord],
-                  page_size: int) -> Optional[CgroupVictim]:
-    """The process a memory cgroup OOM of ``group`` would kill: the killable task of the
-    limiting cgroup's subtree with the highest badness against that limit
-    (mem_cgroup_out_of_memory() -> select_bad_process()).  None when nothing limits it.
-
-    Swap allowed by the cgroup is not added to totalpages yet (it counts only where the
-    machine has swap); ties go to the higher pid, roughly the kernel's last scanned.
-    """
-    if group.effective_limit_bytes is None or group.limited_by is None:
-        return None
-    scope = group.limited_by
-    prefix = scope.rstrip("/") + "/"
-    pids: set = set()
-    for g in groups:
-        if g.pids and (g.path == scope or g.path.startswith(prefix) or scope == "/"):
-            pids.update(g.pids)
-    totalpages = group.effective_limit_bytes // page_size or 1
-    best: Optional[CgroupVictim] = None
-    for r in records:
-        if r.pid not in pids or not r.killable or r.oom_score_adj is None or r.rss_bytes is None:
-            continue
-        points = badness_pages(r.rss_bytes, r.swap_bytes or 0, r.pgtables_bytes or 0, r.oom_score_adj,
-                               totalpages, page_size)
-        if best is None or (points, r.pid) > (best.badness_pages, best.pid):
-            best = CgroupVictim(scope, totalpages, r.pid, r.comm, points)
-    return best

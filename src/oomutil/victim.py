@@ -24,8 +24,9 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, List, Optional, Tuple, Union
 
     from .cgroups import MemoryCgroup
+    from .rank import ProcessRecord
 
-__all__ = ["Candidate", "VictimReport", "predict", "adj_to_be"]
+__all__ = ["Candidate", "VictimReport", "predict", "cgroup_report", "adj_to_be"]
 
 
 @dataclass(frozen=True)
@@ -58,38 +59,50 @@ def predict(
     grow: Optional[Dict[int, int]] = None,
 ) -> VictimReport:
     """Rank the candidates of a system-wide OOM (``cgroup=None``) or of an OOM of the
-    memory cgroup at ``cgroup``.  ``set_adj`` {pid: adj} and ``grow`` {pid: bytes} are
+    memory cgroup at ``cgroup`` (the cgroup on its path with the least room left: where a
+    charge made in it fails).  ``set_adj`` {pid: adj} and ``grow`` {pid: bytes} are
     what-ifs.  Ties go to the higher pid (since 5.9 the kernel keeps the last of equal
     scores it scans, roughly the newest process).
 
     Raises InvalidValue for a cgroup that nothing limits, or an adj outside -1000..1000.
     """
     r = as_root(root)
-    set_adj, grow = set_adj or {}, grow or {}
+    records = snapshot(r, kernel_threads=False)
+    if cgroup is None:
+        page_size = r.page_size()
+        m = read_meminfo(r)
+        totalpages = (m.mem_total_bytes or 0) // page_size + (m.swap_total_bytes or 0) // page_size
+        return _report(r, "global", totalpages, records, None, [], set_adj or {}, grow or {})
+    g = memory_cgroup(cgroup, r)
+    if g.oom_scope is None:
+        raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
+                           "only a system-wide OOM can kill there")
+    return cgroup_report(r, g, memory_cgroups(r), records, set_adj, grow)
+
+
+def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], records: List[ProcessRecord],
+                  set_adj: Optional[Dict[int, int]] = None, grow: Optional[Dict[int, int]] = None,
+                  ) -> VictimReport:
+    """predict() for a memory cgroup, from records and cgroups already read (``oomutil
+    cgroups`` ranks every cgroup from one snapshot).  ``group.oom_scope`` must be set."""
+    scope = group.oom_scope or group.path
+    limited = group if scope == group.path else next(g for g in groups if g.path == scope)
+    page_size = r.page_size()
+    m = read_meminfo(r)
+    totalpages = _cgroup_totalpages(limited, page_size, (m.swap_total_bytes or 0) // page_size, r) or 1
+    subtree = [g for g in groups if _within(g.path, scope)]
+    pids = {pid for g in subtree for pid in (g.pids or ())}
+    return _report(r, scope, totalpages, records, pids, subtree, set_adj or {}, grow or {})
+
+
+def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord], pids: Optional[set],
+            subtree: List[MemoryCgroup], set_adj: Dict[int, int], grow: Dict[int, int]) -> VictimReport:
     for pid, wanted in set_adj.items():
         if not OOM_SCORE_ADJ_MIN <= wanted <= OOM_SCORE_ADJ_MAX:
             raise InvalidValue(f"pid {pid}: oom_score_adj {wanted} is outside -1000..1000")
     page_size = r.page_size()
-    m = read_meminfo(r)
-    swap_pages = (m.swap_total_bytes or 0) // page_size
-    groups: List[MemoryCgroup] = []
-    group_kill = None
-    if cgroup is None:
-        scope, pids = "global", None
-        totalpages = (m.mem_total_bytes or 0) // page_size + swap_pages
-    else:
-        g = memory_cgroup(cgroup, r)
-        limiting = g.path if g.limit_bytes is not None else g.limited_by
-        if limiting is None:
-            raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
-                               "only a system-wide OOM can kill there")
-        scope = limiting
-        limited = memory_cgroup(scope, r) if scope != g.path else g
-        totalpages = _cgroup_totalpages(limited, page_size, swap_pages, r) or 1
-        groups = [x for x in memory_cgroups(r) if _within(x.path, scope)]
-        pids = {pid for x in groups for pid in (x.pids or ())}
     candidates = []
-    for rec in snapshot(r, kernel_threads=False):
+    for rec in records:
         if (pids is not None and rec.pid not in pids) or rec.rss_bytes is None:
             continue
         if rec.killable is None or (not rec.killable and rec.unkillable_reason != ADJ_MIN_REASON):
@@ -106,8 +119,7 @@ def predict(
     margin = None
     if len(candidates) > 1:
         margin = (candidates[0].badness_pages - candidates[1].badness_pages) * page_size
-    if victim is not None and groups:
-        group_kill = _oom_group(groups, victim.pid, scope)
+    group_kill = _oom_group(subtree, victim.pid, scope) if victim is not None and subtree else None
     what_if = {**{f"set {p}": str(a) for p, a in set_adj.items()},
                **{f"grow {p}": str(b) for p, b in grow.items()}}
     return VictimReport(scope, totalpages, page_size, victim, margin, group_kill, candidates, what_if)

@@ -33,7 +33,7 @@ def test_nested_limits_and_a_real_oom_kill(memcg):
     assert child["limit_bytes"] == 64 << 20
     assert child["effective_limit_bytes"] == 32 << 20 and child["limited_by"] == f"/{memcg.name}"
     assert child["oom_kill_count"] == 0 and hog.pid in child["pids"]
-    assert rows[path]["victim"]["pid"] == hog.pid
+    assert rows[path]["victim"]["pid"] == hog.pid and rows[path]["scope"] == f"/{memcg.name}"
 
     shown = json.loads(run_oomutil("show", "--json", hog.pid).stdout)[0]["memory_cgroup"]
     assert shown["path"] == path

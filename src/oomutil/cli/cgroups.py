@@ -10,7 +10,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Optional
 
-    from ..cgroups import CgroupVictim, MemoryCgroup
+    from ..cgroups import MemoryCgroup
+    from ..victim import Candidate
 
 SORT_CHOICES = ("path", "usage", "limit", "headroom", "kills")
 
@@ -33,11 +34,14 @@ class CgroupRow:
     """One row of ``oomutil cgroups``: the cgroup and its most likely victim."""
 
     cgroup: MemoryCgroup
-    victim: Optional[CgroupVictim]
+    scope: Optional[str]  # the cgroup whose OOM a charge here would cause
+    totalpages: Optional[int]  # that cgroup's limit (+ allowed swap) in pages
+    victim: Optional[Candidate]  # the process that OOM would kill now
 
 
 def run(args) -> int:
-    from ..cgroups import likely_victim, memory_cgroups
+    from ..cgroups import memory_cgroups
+    from ..victim import cgroup_report
     from ..rank import snapshot
     from ..root import Root
 
@@ -45,7 +49,11 @@ def run(args) -> int:
     groups = memory_cgroups(root)
     records = snapshot(root, kernel_threads=False)
     shown = [g for g in groups if args.all or g.effective_limit_bytes is not None or g.pids]
-    rows = [CgroupRow(g, likely_victim(g, groups, records, root.page_size())) for g in shown]
+    rows = []
+    for g in shown:
+        report = cgroup_report(root, g, groups, records) if g.oom_scope else None
+        rows.append(CgroupRow(g, report.scope if report else None, report.totalpages if report else None,
+                              report.victim if report else None))
     rows.sort(key=_sort_key("path" if args.tree else args.sort))
     if args.json:
         print_json(rows)

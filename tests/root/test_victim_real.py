@@ -1,0 +1,95 @@
+"""Real memory cgroup OOMs: `oomutil victim --cgroup` names the process the kernel kills.
+
+Each configuration fills a throwaway v1 cgroup with processes of chosen sizes and
+oom_score_adj, asks oomutil for the victim, then lets a small process push the cgroup
+over its limit and looks at which process the kernel killed.  The pusher is the
+smallest process there (about 10 MiB of Python plus what it touches), so it does not
+change the ranking of the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+from helpers import run_oomutil
+
+pytestmark = pytest.mark.root
+
+MiB = 1 << 20
+
+
+def _fill(memcg, path, sizes_adjs):
+    procs = []
+    for mib, adj in sizes_adjs:
+        p = memcg.hog(path, adj=adj)
+        p.stdin.write(f"{mib}\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == "allocated\n"
+        procs.append(p)
+    return procs
+
+
+def _push_and_see_who_dies(memcg, path, procs, push_mib=64):
+    pusher = memcg.hog(path)
+    pusher.stdin.write(f"{push_mib}\n")
+    pusher.stdin.flush()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        dead = [p for p in procs + [pusher] if p.poll() is not None]
+        if dead:
+            assert all(p.returncode == -signal.SIGKILL for p in dead)
+            return [p.pid for p in dead]
+        time.sleep(0.05)
+    raise AssertionError("no OOM kill within 60 s")
+
+
+@pytest.mark.parametrize("sizes_adjs, expected", [
+    ([(48, 0), (96, 0), (144, 0)], 2),        # the largest
+    ([(144, 0), (96, 0), (48, 500)], 2),      # adj 500 outweighs 96 MiB in a ~300 MiB cgroup
+    ([(96, 0), (96, 5)], 1),                  # equal sizes: the tie goes to the higher adj
+    ([(48, 1000), (144, 0), (96, 0)], 0),     # adj 1000 on the smallest
+    ([(144, 0), (48, 400), (96, 100)], 1),    # 48 MiB + 400 units (120 MiB) > 144 MiB > 96 + 100 units
+    ([(200, 0), (40, 1)], 0),                 # adj 1 is 300 KiB here: size decides
+])
+def test_predicted_victim_is_killed(memcg, sizes_adjs, expected):
+    total = sum(mib for mib, _ in sizes_adjs)
+    path = memcg.make("", (total + 16) * MiB)
+    cgroup = f"/{memcg.name}"
+    procs = _fill(memcg, path, sizes_adjs)
+    out = run_oomutil("victim", "--cgroup", cgroup, "--json")
+    assert (out.returncode, out.stderr) == (0, "")
+    report = json.loads(out.stdout)
+    assert report["scope"] == cgroup and report["totalpages"] == (total + 16) * MiB // os.sysconf("SC_PAGE_SIZE")
+    assert report["victim"]["pid"] == procs[expected].pid
+    assert _push_and_see_who_dies(memcg, path, procs) == [procs[expected].pid]
+
+
+def test_nested_limit_kills_across_the_subtree(memcg):
+    # parent limited; two children without limits of their own; the pusher is in child a
+    parent = memcg.make("", 256 * MiB)
+    a = memcg.make("a", 1 << 40)
+    b = memcg.make("b", 1 << 40)
+    procs_a = _fill(memcg, a, [(64, 0)])
+    procs_b = _fill(memcg, b, [(160, 0)])
+    out = json.loads(run_oomutil("victim", "--cgroup", f"/{memcg.name}/a", "--json").stdout)
+    assert out["scope"] == f"/{memcg.name}"  # the limit that bites is the parent's
+    assert out["victim"]["pid"] == procs_b[0].pid
+    assert _push_and_see_who_dies(memcg, a, procs_a + procs_b) == [procs_b[0].pid]
+    assert parent
+
+
+def test_what_if_set_and_grow(memcg):
+    path = memcg.make("", 400 * MiB)
+    small, large = _fill(memcg, path, [(48, 0), (144, 0)])
+    cg = f"/{memcg.name}"
+    assert json.loads(run_oomutil("victim", "--cgroup", cg, "--json").stdout)["victim"]["pid"] == large.pid
+    assert json.loads(run_oomutil("victim", "--cgroup", cg, "--json", "--set", f"{small.pid}=1000")
+                      .stdout)["victim"]["pid"] == small.pid
+    assert json.loads(run_oomutil("victim", "--cgroup", cg, "--json", "--grow", f"{small.pid}=200M")
+                      .stdout)["victim"]["pid"] == small.pid
+    text = run_oomutil("victim", "--cgroup", cg, "--set", f"{small.pid}=1000").stdout
+    assert f"what if: pid {small.pid} oom_score_adj 1000" in text and f"victim: pid {small.pid}" in text
