@@ -236,7 +236,7 @@ class Process:
         """RSS, swap and page tables in bytes, from status: the one file that has all three."""
         return ProcessMemory(*self.status().memory_bytes())
 
-    def info(self) -> ProcessInfo:
+    def info(self, era: Optional[str] = None) -> ProcessInfo:
         """All of the above in one record, reading each file once.
 
         Raises NoSuchProcess if the process is gone; a field that cannot be read here
@@ -262,7 +262,7 @@ class Process:
                 swap_bytes=memory.swap_bytes if memory else None,
                 pgtables_bytes=memory.pgtables_bytes if memory else None,
                 memory_cgroup=_fs.unless_missing(self.memory_cgroup),
-                explain=_fs.unless_missing(self.explain),
+                explain=_fs.unless_missing(self.explain, era),
             )
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..badness import ERAS
 from ..errors import OomutilError
 from ..root import Root
 from . import fail
@@ -30,6 +31,9 @@ def register(sub, parents, help_text: str) -> None:
         "the OOM killer counts, for each PID ('self' is this command itself).",
     )
     p.add_argument("pids", metavar="PID", nargs="+", type=pid_arg, help="a process id, or 'self'")
+    p.add_argument("--era", choices=ERAS, metavar="RELEASE",
+                   help="recompute oom_score with the formula of this kernel era "
+                   f"({', '.join(ERAS)}; default: from the root's kernel release)")
 
 
 def run(args) -> int:
@@ -39,7 +43,7 @@ def run(args) -> int:
     records, failed = [], False
     for pid in args.pids:
         try:
-            records.append(Process(pid, root).info())
+            records.append(Process(pid, root).info(era=args.era))
         except OomutilError as err:  # report it and go on with the other pids
             fail(str(err))
             failed = True

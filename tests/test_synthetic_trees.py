@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from helpers import FIXTURES
@@ -136,3 +137,20 @@ def test_unreadable_cgroup_files_are_none(monkeypatch):
     g = memory_cgroup(CTR, K8S)
     assert (g.events, g.usage_bytes, g.oom_kill_count) == (None, None, None)
     assert g.effective_limit_bytes == 512 << 20 and g.oom_group is True
+
+
+@pytest.mark.parametrize("tree", ["linux3.10-rhel7", "linux3.2", "cgroup2-k8s", "cgroup-hybrid", "no-cgroup"])
+def test_synthetic_eras_agree(tree):
+    """Every process of the synthetic trees: the era's arithmetic gives the printed score
+    (the sums are written out in tests/fixtures/synthetic/README.md)."""
+    root = str(SYN / tree)
+    pids = [int(p) for p in os.listdir(os.path.join(root, "proc")) if p.isdigit()]
+    for pid in pids:
+        e = oomutil.Process(pid, root=root).explain()
+        assert e.agrees, (tree, pid, e)
+
+
+def test_era_override():
+    e = oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain(era="5.9")
+    assert e.era == "5.9" and e.agrees is False  # the 5.9 formula does not give what 3.10 printed
+    assert oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain().era == "3.8"
