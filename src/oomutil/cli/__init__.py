@@ -28,6 +28,7 @@ COMMANDS = {
     "system": ("oomutil.cli.system", "OOM-related kernel settings and counters"),
     "cgroups": ("oomutil.cli.cgroups", "memory cgroups: limits, headroom, OOM kills, next victim"),
     "victim": ("oomutil.cli.victim", "who an OOM would kill now, system-wide or in a cgroup"),
+    "events": ("oomutil.cli.events", "OOM kills from the kernel log; --follow for new ones"),
 }
 
 

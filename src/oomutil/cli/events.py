@@ -1,0 +1,159 @@
+"""oomutil events: what the OOM killer killed, from the kernel log; --follow for new kills."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from ._output import MISSING, format_table, human_bytes, print_json, print_lines
+
+SOURCES = ("kmsg", "journal")
+
+
+def register(sub, parents, help_text: str) -> None:
+    p = sub.add_parser(
+        "events", parents=parents, help=help_text,
+        description="List OOM kills found in the kernel log (/dev/kmsg by default, the journal, or "
+        "files of dmesg, dmesg -T, syslog or journal output), kills by earlyoom, nohang and "
+        "systemd-oomd as such, and kills the kernel counted that the log does not show.",
+    )
+    p.add_argument("--file", action="append", metavar="PATH",
+                   help="read this log file instead (.gz too; '-' for standard input; repeatable)")
+    p.add_argument("--source", choices=SOURCES, help="kmsg (default when readable) or journal")
+    p.add_argument("--since", metavar="DURATION", type=_duration,
+                   help="only kills of the last DURATION (e.g. 90s, 10m, 2h, 1d)")
+    p.add_argument("--pid", type=int, action="append", help="only kills of this pid (repeatable)")
+    p.add_argument("--name", type=_regex, metavar="REGEX", help="only kills of processes so named")
+    p.add_argument("--cgroup", metavar="PREFIX", help="only kills in memory cgroups under PREFIX")
+    p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
+    p.add_argument("--ndjson", action="store_true", help="one JSON object per line")
+    p.add_argument("--follow", action="store_true",
+                   help="wait for new kills and print each as it is logged, until interrupted")
+
+
+def _duration(text: str) -> float:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text.strip())
+    if not m:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"invalid duration: {text!r} (e.g. 90s, 10m, 2h, 1d)")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def _regex(text: str):
+    import argparse
+
+    try:
+        return re.compile(text).search
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {err}") from None
+
+
+def run(args) -> int:
+    from ..root import Root
+
+    root = Root(args.root)
+    if args.follow:
+        return _follow(args, root)
+    events, gaps = _history(args, root)
+    events = [e for e in events if _wanted(args, e, root)]
+    if args.json or args.ndjson:
+        from ._output import print_ndjson
+
+        (print_ndjson if args.ndjson else print_json)([*events, *gaps])
+        return 0
+    print_lines(_table(events))
+    for g in gaps:
+        print(f"! {g.missing} kill(s) counted by {g.counter} ({g.counted}) are not in the log "
+              f"({g.logged} found): {g.why}")
+    return 0
+
+
+def _history(args, root):
+    from ..events.parse import parse_lines, parse_text
+    from ..events.reconcile import reconcile
+    from ..events.sources import KmsgReader, journal_json_lines, journal_lines, read_file
+
+    events = []
+    if args.file:
+        for path in args.file:
+            text = read_file(path)
+            source = "stdin" if path == "-" else path
+            if text.lstrip().startswith("{"):
+                events += parse_lines(journal_json_lines(text.splitlines()), source, args.lines)
+            else:
+                events += parse_text(text, source, args.lines)
+        return events, []  # a file is not this machine's log: nothing to reconcile
+    if args.source == "journal":
+        return list(parse_lines(journal_lines(), "journal", args.lines)), []
+    reader = KmsgReader(root)
+    try:
+        events = list(parse_lines(reader.records(), "kmsg", args.lines))
+    finally:
+        reader.close()
+    starts_at_boot = None if reader.first_seq is None else reader.first_seq == 0
+    return events, reconcile(root, events, starts_at_boot, reader.lost)
+
+
+def _wanted(args, e, root) -> bool:
+    if args.pid and e.pid not in args.pid:
+        return False
+    if args.name and not (e.comm and args.name(e.comm)):
+        return False
+    if args.cgroup and not (e.task_memcg or "").startswith(args.cgroup):
+        return False
+    if args.since is not None:
+        uptime = _uptime(root)
+        if e.time_seconds is not None and uptime is not None and e.time_seconds < uptime - args.since:
+            return False
+    return True
+
+
+def _uptime(root):
+    try:
+        with open(root.proc("uptime")) as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_CONSTRAINTS = {"CONSTRAINT_NONE": "global", "CONSTRAINT_MEMCG": "memcg", "CONSTRAINT_CPUSET": "cpuset",
+                "CONSTRAINT_MEMORY_POLICY": "mempolicy"}
+
+
+def _table(events):
+    rows = []
+    for e in events:
+        rss = None if e.anon_rss_bytes is None else e.anon_rss_bytes + (e.file_rss_bytes or 0) + (e.shmem_rss_bytes or 0)
+        kind = _CONSTRAINTS.get(e.constraint or "", e.constraint) if e.killer == "kernel" else f"by {e.killer}"
+        rows.append((e.time, e.pid, e.comm, e.uid, e.task_memcg, kind, human_bytes(rss) if rss is not None else MISSING,
+                     e.trigger_comm))
+    return format_table(rows, ("TIME", "PID", "NAME", "UID", "CGROUP", "KIND", "RSS", "TRIGGERED BY"),
+                        right=(1, 3, 6))
+
+
+def _follow(args, root) -> int:
+    """Block on /dev/kmsg and print each kill when its "Killed process" line arrives."""
+    import json
+
+    from ..events.parse import Assembler
+    from ..events.sources import KmsgReader
+    from ._output import _fields
+
+    reader = KmsgReader(root, follow=True)
+    asm = Assembler("kmsg", args.lines)
+    try:
+        for record in reader.records():
+            event = asm.feed(record)
+            if event is None or not _wanted(args, event, root):
+                continue
+            if args.json or args.ndjson:
+                sys.stdout.write(json.dumps(event, default=_fields) + "\n")
+            else:
+                sys.stdout.write(_table([event])[1] + "\n")
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        reader.close()
+    return 0

@@ -1,0 +1,329 @@
+"""Kernel OOM reports, from any log format, to one record per kill.
+
+A report (mm/oom_kill.c dump_header(), __oom_kill_process()) is a run of lines::
+
+    python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0
+    CPU: 1 UID: 0 PID: 16642 Comm: python3 Not tainted 6.18.44 #1
+    ...
+    oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,
+        oom_memcg=/t,task_memcg=/t,task=python3,pid=16642,uid=0              (5.0+)
+    Memory cgroup out of memory: Killed process 16642 (python3) total-vm:221384kB,
+        anon-rss:65280kB, file-rss:6532kB, shmem-rss:0kB, UID:0 pgtables:192kB oom_score_adj:0
+
+Older kernels print "Task in X killed as a result of limit of Y" (memcg, before 5.0),
+"Out of memory: Kill process N (c) score S or sacrifice child" before the kill (before
+5.1: the process named there is the one selected, not necessarily the one killed), and
+"Killed process N, UID u, (c) total-vm:..." (RHEL 6 era) or "Killed process N (c) vsz:...".
+Each line may carry a prefix: "[ 265.664159] " (dmesg), "[Fri Nov 27 22:11:05 2026] "
+(dmesg -T), "Nov 27 22:11:05 host kernel: " (syslog, journalctl, any month language),
+"2026-11-27T22:11:05.123+00:00 host kernel: " (ISO), "6,503,265664579,-;" (/dev/kmsg),
+a caller tag "[ T16642] " or "[ C1] ", or a bare "kernel: ".
+
+Kills by user-space killers (earlyoom, nohang, systemd-oomd) are recognised as such and
+never counted as kernel kills.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class OomKillEvent:
+    """One process killed for lack of memory.  None: the log did not say."""
+
+    time: Optional[str]  # as printed: "265.664159", "Fri Nov 27 22:11:05 2026", ...
+    time_seconds: Optional[float]  # seconds since boot where the log gives them ([secs], kmsg)
+    killer: str  # "kernel", or the user-space killer: "earlyoom", "nohang", "systemd-oomd"
+    pid: Optional[int]
+    comm: Optional[str]
+    uid: Optional[int]
+    constraint: Optional[str]  # CONSTRAINT_NONE (system-wide), CONSTRAINT_MEMCG, ...
+    oom_memcg: Optional[str]  # the cgroup whose limit was hit
+    task_memcg: Optional[str]  # the cgroup of the killed process
+    total_vm_bytes: Optional[int]
+    anon_rss_bytes: Optional[int]
+    file_rss_bytes: Optional[int]
+    shmem_rss_bytes: Optional[int]
+    pgtables_bytes: Optional[int]
+    oom_score_adj: Optional[int]
+    trigger_comm: Optional[str]  # the process whose allocation failed
+    trigger_pid: Optional[int]
+    order: Optional[int]  # allocation order; -1 is a manual OOM (sysrq f)
+    gfp_mask: Optional[str]
+    source: str  # "kmsg", "journal", a file name, "stdin"
+    lines: Optional[List[str]] = None  # the report's lines, when asked for
+
+
+# -- prefixes ------------------------------------------------------------------------------
+
+_KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
+_SYSLOG = re.compile(
+    r"^(?P<ts>\S+\s+\d{1,2}\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
+    r"\s+\S+\s+(?P<ident>[\w.@/-]+)(?:\[(?P<ident_pid>\d+)\])?:\s?")
+_DMESG_SECS = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
+_DMESG_T = re.compile(r"^\[([^\]]*\d\d:\d\d:\d\d[^\]]*)\]\s?")
+_CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
+_BARE = re.compile(r"^kernel:\s?")
+
+
+@dataclass
+class Line:
+    """A log line without its prefixes."""
+
+    text: str
+    time: Optional[str] = None
+    seconds: Optional[float] = None
+    ident: Optional[str] = "kernel"  # who logged it; None: unknown (a plain text line)
+    raw: str = ""
+    seq: Optional[int] = None  # /dev/kmsg sequence number
+
+
+def strip_prefix(raw: str) -> Line:
+    """Peel the known prefixes off one line, keeping the time they carry."""
+    text = raw.rstrip("\n")
+    line = Line(text, raw=text, ident=None)
+    m = _KMSG.match(text)
+    if m:
+        line.seq = int(m.group(2))
+        line.seconds = int(m.group(3)) / 1e6
+        line.time = f"{line.seconds:.6f}"
+        line.ident = "kernel"
+        text = text[m.end():]
+    m = _SYSLOG.match(text)
+    if m:
+        line.time, line.ident = m.group("ts"), m.group("ident")
+        text = text[m.end():]
+    elif _BARE.match(text):
+        line.ident = "kernel"
+        text = _BARE.sub("", text, count=1)
+    for _ in range(3):  # "[secs]", then maybe "[ T123]"; syslog may carry "[secs]" too
+        m = _DMESG_SECS.match(text)
+        if m:
+            line.seconds = float(m.group(1))
+            line.time = line.time or m.group(1)
+            line.ident = line.ident or "kernel"
+            text = text[m.end():]
+            continue
+        m = _CALLER.match(text)
+        if m:
+            text = text[m.end():]
+            continue
+        m = _DMESG_T.match(text)
+        if m and line.time is None:
+            line.time = m.group(1).strip()
+            line.ident = line.ident or "kernel"
+            text = text[m.end():]
+            continue
+        break
+    line.text = text
+    return line
+
+
+# -- the kernel's lines ----------------------------------------------------------------------
+
+_TRIGGER = re.compile(
+    r"^(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+)(?:\([^)]*\))?,"
+    r"(?: nodemask=[^,]*,)? order=(?P<order>-?\d+),(?: oom_adj=-?\d+,)? oom_score_adj=(?P<adj>-?\d+)")
+_CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>.*?) (?:Not tainted|Tainted)")
+_SUMMARY = re.compile(
+    r"^oom-kill:constraint=(?P<constraint>\w+),nodemask=.*?,cpuset=.*?,mems_allowed=.*?,"
+    r"(?:global_oom|oom_memcg=(?P<oom_memcg>.*?)),task_memcg=(?P<task_memcg>.*?),"
+    r"task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)$")
+_TASK_IN = re.compile(r"^Task in (?P<task_memcg>.+) killed as a result of limit of (?P<oom_memcg>.+)$")
+_KILLED = re.compile(
+    r"^(?:(?P<prefix>[^:]*): )?Killed process (?P<pid>\d+)(?:, UID (?P<uid1>\d+),)? \((?P<comm>.*)\)"
+    r"(?:, UID (?P<uid2>\d+),)?,? (?P<rest>(?:total-vm|vsz):.*)$")
+_FIELD = re.compile(r"([\w-]+):\s?(-?\d+)(kB)?")
+_REAPER = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now ")
+
+# user-space killers, as they log (identifiers of syslog/journal lines)
+_EARLYOOM = re.compile(r"sending SIG\w+ to process (?P<pid>\d+) uid (?P<uid>\d+) \"(?P<comm>.*?)\"")
+_NOHANG = re.compile(r"(?:Implement a corrective action|send(?:ing)? SIG\w+)[^\n]*?(?:PID:?\s*|pid\s+)(?P<pid>\d+)(?:[^\n]*?Name:?\s*(?P<comm>\S+))?")
+_OOMD = re.compile(r"^Killed (?P<cgroup>/\S+) due to (?P<why>.*)$")
+
+_FIELD_NAMES = {"total-vm": "total_vm_bytes", "vsz": "total_vm_bytes", "anon-rss": "anon_rss_bytes",
+                "file-rss": "file_rss_bytes", "shmem-rss": "shmem_rss_bytes", "pgtables": "pgtables_bytes"}
+
+
+@dataclass
+class _Report:
+    """The lines of one OOM report seen so far."""
+
+    first: Optional[Line] = None
+    values: Dict[str, object] = field(default_factory=dict)
+    lines: List[str] = field(default_factory=list)
+
+
+class Assembler:
+    """Feed lines in log order; get OomKillEvents when their "Killed process" line comes.
+
+    A report whose header was rate-limited away (only the Killed line is logged) still
+    gives an event, with what that line says.
+    """
+
+    def __init__(self, source: str, keep_lines: bool = False) -> None:
+        self.source, self.keep_lines = source, keep_lines
+        self.report = _Report()
+
+    def feed(self, raw: str) -> Optional[OomKillEvent]:
+        line = strip_prefix(raw)
+        if line.ident not in (None, "kernel"):
+            return self._userspace(line)
+        text = line.text
+        r = self.report
+        m = _TRIGGER.match(text)
+        if m:
+            self.report = r = _Report(first=line)
+            r.values.update(trigger_comm=m.group("comm"), gfp_mask=m.group("gfp"),
+                            order=int(m.group("order")))
+            self._keep(line)
+            return None
+        if r.first is not None:
+            m = _CPU.match(text)
+            if m and "trigger_pid" not in r.values:
+                r.values["trigger_pid"] = int(m.group("pid"))
+                self._keep(line)
+                return None
+        m = _SUMMARY.match(text)
+        if m:
+            r.values.update(constraint=m.group("constraint"), oom_memcg=m.group("oom_memcg"),
+                            task_memcg=m.group("task_memcg"), summary_pid=int(m.group("pid")),
+                            uid=int(m.group("uid")))
+            self._keep(line)
+            return None
+        m = _TASK_IN.match(text)
+        if m:
+            r.values.update(task_memcg=m.group("task_memcg"), oom_memcg=m.group("oom_memcg"),
+                            constraint=r.values.get("constraint", "CONSTRAINT_MEMCG"))
+            self._keep(line)
+            return None
+        m = _KILLED.match(text)
+        if m:
+            self._keep(line)
+            event = self._killed(line, m)
+            self.report = _Report()
+            return event
+        if r.first is not None and self.keep_lines and text:
+            r.lines.append(line.raw)
+        return None
+
+    def _keep(self, line: Line) -> None:
+        if self.keep_lines:
+            self.report.lines.append(line.raw)
+
+    def _killed(self, line: Line, m) -> OomKillEvent:
+        v = self.report.values
+        pid = int(m.group("pid"))
+        fields = {"uid": m.group("uid1") or m.group("uid2")}
+        for key, number, kb in _FIELD.findall(m.group("rest")):
+            name = _FIELD_NAMES.get(key)
+            if name:
+                fields[name] = int(number) * 1024 if kb else int(number)
+            elif key == "UID":
+                fields["uid"] = number
+            elif key == "oom_score_adj":
+                fields["oom_score_adj"] = number
+        prefix = m.group("prefix") or ""
+        constraint: Optional[str] = v.get("constraint")  # type: ignore[assignment]
+        if constraint is None and prefix.startswith("Memory cgroup"):
+            constraint = "CONSTRAINT_MEMCG"
+        # the summary (5.0+) names the same task; one about another pid belongs elsewhere
+        same = v.get("summary_pid") in (None, pid)
+        uid = fields.get("uid")
+        first = self.report.first or line
+        return OomKillEvent(
+            time=first.time, time_seconds=first.seconds, killer="kernel", pid=pid,
+            comm=m.group("comm"),
+            uid=int(uid) if uid is not None else (v.get("uid") if same else None),  # type: ignore[arg-type]
+            constraint=constraint if same else None,
+            oom_memcg=v.get("oom_memcg") if same else None,  # type: ignore[arg-type]
+            task_memcg=v.get("task_memcg") if same else None,  # type: ignore[arg-type]
+            total_vm_bytes=fields.get("total_vm_bytes"),  # type: ignore[arg-type]
+            anon_rss_bytes=fields.get("anon_rss_bytes"),  # type: ignore[arg-type]
+            file_rss_bytes=fields.get("file_rss_bytes"),  # type: ignore[arg-type]
+            shmem_rss_bytes=fields.get("shmem_rss_bytes"),  # type: ignore[arg-type]
+            pgtables_bytes=fields.get("pgtables_bytes"),  # type: ignore[arg-type]
+            oom_score_adj=int(fields["oom_score_adj"]) if "oom_score_adj" in fields else None,  # type: ignore[arg-type]
+            trigger_comm=v.get("trigger_comm"),  # type: ignore[arg-type]
+            trigger_pid=v.get("trigger_pid"),  # type: ignore[arg-type]
+            order=v.get("order"),  # type: ignore[arg-type]
+            gfp_mask=v.get("gfp_mask"),  # type: ignore[arg-type]
+            source=self.source,
+            lines=list(self.report.lines) if self.keep_lines else None,
+        )
+
+    def _userspace(self, line: Line) -> Optional[OomKillEvent]:
+        ident = (line.ident or "").lower()
+        pid = comm = uid = memcg = None
+        if ident.startswith("earlyoom"):
+            m = _EARLYOOM.search(line.text)
+            if not m:
+                return None
+            killer, pid, comm, uid = "earlyoom", int(m.group("pid")), m.group("comm"), int(m.group("uid"))
+        elif ident.startswith("nohang"):
+            m = _NOHANG.search(line.text)
+            if not m:
+                return None
+            killer, pid, comm = "nohang", int(m.group("pid")), m.group("comm")
+        elif ident.startswith("systemd-oomd"):
+            m = _OOMD.match(line.text)
+            if not m:
+                return None
+            killer, memcg = "systemd-oomd", m.group("cgroup")
+        else:
+            return None
+        return OomKillEvent(
+            time=line.time, time_seconds=line.seconds, killer=killer, pid=pid, comm=comm, uid=uid,
+            constraint=None, oom_memcg=None, task_memcg=memcg, total_vm_bytes=None, anon_rss_bytes=None,
+            file_rss_bytes=None, shmem_rss_bytes=None, pgtables_bytes=None, oom_score_adj=None,
+            trigger_comm=None, trigger_pid=None, order=None, gfp_mask=None, source=self.source,
+            lines=[line.raw] if self.keep_lines else None,
+        )
+
+
+# Lines that can matter, found by substring before any regular expression runs: the
+# parser reads hundreds of MB of ordinary log at C speed and looks closely only here.
+_KEYWORDS = ("oom", "Killed process", "Kill process", "Out of memory", "Task in ", "CPU: ", "nohang")
+
+
+def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False) -> Iterator[OomKillEvent]:
+    """Every kill in a sequence of log lines, in order."""
+    asm = Assembler(source, keep_lines)
+    for raw in lines:
+        if keep_lines or any(k in raw for k in _KEYWORDS):
+            event = asm.feed(raw)
+            if event is not None:
+                yield event
+
+
+def parse_text(text: str, source: str, keep_lines: bool = False) -> List[OomKillEvent]:
+    """Every kill in a whole log at once.  Only lines holding a keyword are looked at,
+    found with str.find over the whole text (the fast path for large files)."""
+    if keep_lines:
+        return list(parse_lines(text.splitlines(), source, keep_lines))
+    starts = set()
+    for key in _KEYWORDS:
+        i = text.find(key)
+        while i >= 0:
+            starts.add(text.rfind("\n", 0, i) + 1)
+            i = text.find(key, i + 1)
+    asm = Assembler(source)
+    events = []
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        event = asm.feed(text[start:] if end < 0 else text[start:end])
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def split_kmsg(record: str) -> Tuple[Optional[int], str]:
+    """(sequence number, the record's first line) of a /dev/kmsg record."""
+    m = _KMSG.match(record)
+    return (int(m.group(2)) if m else None), record.split("\n", 1)[0]

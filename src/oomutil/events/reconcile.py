@@ -1,0 +1,59 @@
+"""Kills the kernel counted against kills the log shows: no kill goes unaccounted.
+
+Counters: /proc/vmstat oom_kill (4.13+, since boot), cgroup v1 memory.oom_control
+oom_kill and v2 memory.events.local oom_kill (this cgroup only, since it was created).
+A counter above what the log shows means kills whose reports were overwritten in the ring
+buffer (or never logged); the log's first record tells whether it still starts at boot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._fs import unless_missing
+from ..cgroups import memory_cgroups
+from ..procfs.vmstat import read_oom_kill_count
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Iterable, List, Optional
+
+    from ..root import Root
+    from .parse import OomKillEvent
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A counter that counts more kills than the log shows."""
+
+    counter: str  # which counter: "/proc/vmstat oom_kill", "/a/b memory.oom_control oom_kill"
+    counted: int
+    logged: int
+    missing: int
+    why: str
+
+
+def reconcile(root: Root, events: Iterable[OomKillEvent], log_starts_at_boot: Optional[bool],
+              lost_records: int = 0) -> List[Gap]:
+    kills = [e for e in events if e.killer == "kernel"]
+    gaps = []
+    counted = unless_missing(read_oom_kill_count, root)
+    if counted is not None and counted > len(kills):
+        if log_starts_at_boot is False:
+            why = "the ring buffer no longer holds the reports of the earliest kills"
+        elif lost_records:
+            why = f"{lost_records} log records were overwritten while being read"
+        else:
+            why = "these kills were counted but never logged, or the log read is not this boot's"
+        gaps.append(Gap("/proc/vmstat oom_kill", counted, len(kills), counted - len(kills), why))
+    groups = unless_missing(memory_cgroups, root) or []
+    for g in groups:
+        local = (g.events_local or {}).get("oom_kill") if g.version == 2 else g.oom_kill_count
+        if not local or g.path == "/":
+            continue
+        logged = sum(1 for e in kills if e.task_memcg == g.path)
+        if local > logged:
+            gaps.append(Gap(f"{g.path} {'memory.events.local' if g.version == 2 else 'memory.oom_control'} "
+                            "oom_kill", local, logged, local - logged,
+                            "kills in this cgroup whose reports are not in the log"))
+    return gaps

@@ -1,0 +1,146 @@
+"""Where kernel log lines come from: /dev/kmsg, the systemd journal, files, stdin.
+
+/dev/kmsg (3.5+, Documentation/ABI/testing/dev-kmsg): each read() returns one record
+"prio,seq,usec,flags;text", continuation lines start with a space.  A reader that falls
+behind the ring buffer gets EPIPE once and continues at the oldest record left; the gap
+in sequence numbers is how many records were lost, and it is counted, not hidden.
+"""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import gzip
+import json
+import os
+import subprocess
+import sys
+
+from ..errors import AccessDenied, NotAvailable, OomutilError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import IO, Iterator, List, Optional
+
+    from ..root import Root
+
+
+class KmsgReader:
+    """Records of /dev/kmsg: what is in the buffer now, or (follow) new ones as they come."""
+
+    def __init__(self, root: Root, follow: bool = False) -> None:
+        path = os.path.join(root.path, "dev", "kmsg")
+        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NONBLOCK)
+        try:
+            self.fd = os.open(path, flags)
+        except (PermissionError, OSError) as err:
+            if isinstance(err, PermissionError) or err.errno == errno.EPERM:
+                raise AccessDenied("reading the kernel log needs CAP_SYSLOG (dmesg_restrict); "
+                                   "try --source journal", path=path) from None
+            raise NotAvailable(os.strerror(err.errno or 0), path=path) from None
+        if follow:
+            os.lseek(self.fd, 0, os.SEEK_END)  # only what is logged from now on
+        self.lost = 0  # records overwritten before they could be read
+        self.first_seq: Optional[int] = None
+        self._next_seq: Optional[int] = None
+
+    def records(self) -> Iterator[str]:
+        while True:
+            try:
+                data = os.read(self.fd, 8192)
+            except BlockingIOError:
+                return  # the end of the buffer
+            except BrokenPipeError:
+                continue  # overrun: the next read gives the oldest record left; seq shows the gap
+            except InterruptedError:
+                continue
+            if not data:
+                return
+            record = data.decode("utf-8", "replace")
+            seq = _seq(record)
+            if seq is not None:
+                if self.first_seq is None:
+                    self.first_seq = seq
+                if self._next_seq is not None and seq > self._next_seq:
+                    self.lost += seq - self._next_seq
+                self._next_seq = seq + 1
+            yield record.split("\n", 1)[0]  # continuation lines (" KEY=value") carry no text
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _seq(record: str) -> Optional[int]:
+    head = record.split(";", 1)[0].split(",")
+    try:
+        return int(head[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def journal_lines(since: Optional[str] = None) -> List[str]:
+    """Kernel messages and user-space OOM killers' messages from the journal, as log lines
+    ("[secs] text" for the kernel, "TIME - ident[pid]: text" for the others)."""
+    cmd = ["journalctl", "-o", "json", "--no-pager", "_TRANSPORT=kernel", "+",
+           "SYSLOG_IDENTIFIER=earlyoom", "+", "SYSLOG_IDENTIFIER=nohang", "+",
+           "SYSLOG_IDENTIFIER=systemd-oomd"]
+    if since:
+        cmd += ["--since", since]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=120)
+    except FileNotFoundError:
+        raise NotAvailable("journalctl is not installed") from None
+    if out.returncode != 0:
+        raise OomutilError(f"journalctl failed: {out.stderr.decode('utf-8', 'replace').strip()}")
+    return list(journal_json_lines(out.stdout.decode("utf-8", "replace").splitlines()))
+
+
+def journal_json_lines(lines) -> Iterator[str]:
+    """`journalctl -o json` records as log lines; anything else is passed through."""
+    for text in lines:
+        if not text.startswith("{"):
+            yield text
+            continue
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            yield text
+            continue
+        message = entry.get("MESSAGE")
+        if isinstance(message, list):  # non-UTF-8 messages come as byte arrays
+            message = bytes(message).decode("utf-8", "replace")
+        if not isinstance(message, str):
+            continue
+        ident = entry.get("SYSLOG_IDENTIFIER") or "kernel"
+        if entry.get("_TRANSPORT") == "kernel" or ident == "kernel":
+            mono = entry.get("_SOURCE_MONOTONIC_TIMESTAMP") or entry.get("__MONOTONIC_TIMESTAMP")
+            yield f"[{int(mono) / 1e6:.6f}] {message}" if mono else f"kernel: {message}"
+        else:
+            when = entry.get("__REALTIME_TIMESTAMP")
+            stamp = (datetime.datetime.fromtimestamp(int(when) / 1e6, datetime.timezone.utc)
+                     .strftime("%Y-%m-%dT%H:%M:%S+00:00") if when else "1970-01-01T00:00:00+00:00")
+            pid = entry.get("_PID") or entry.get("SYSLOG_PID")
+            yield f"{stamp} - {ident}{f'[{pid}]' if pid else ''}: {message}"
+
+
+def read_file(path: str) -> str:
+    """A log file (gzip too, by its magic), or standard input for "-"; bytes that are not
+    UTF-8 are replaced, never fatal."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise NotAvailable("no such file", path=path) from None
+        except PermissionError:
+            raise AccessDenied(path=path) from None
+        except IsADirectoryError:
+            raise NotAvailable("is a directory", path=path) from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as err:
+            raise OomutilError(f"not a readable gzip file: {err}", path=path) from None
+    return data.decode("utf-8", "replace")
