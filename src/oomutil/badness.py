@@ -94,11 +94,18 @@ class Explanation:
     predicted_oom_score: int
     kernel_oom_score: Optional[int]  # what /proc/PID/oom_score said
     agrees: Optional[bool]  # predicted == kernel; None when the kernel's is unknown
+    within_counter_drift: Optional[bool]  # not equal, but within what the kernel's per-CPU
+    #   RSS counters (6.2+) may lag behind status: oom_badness() reads the approximate
+    #   counter, status the exact sum; None when equal or when no drift is possible
 
 
 def explain(status: PidStatus, adj: int, kernel_oom_score: Optional[int], totalpages: int,
-            page_size: int, era: str, unkillable_reason: Optional[str]) -> Explanation:
-    """Recompute /proc/PID/oom_score of one task from its status and oom_score_adj."""
+            page_size: int, era: str, unkillable_reason: Optional[str], drift_pages: int = 0) -> Explanation:
+    """Recompute /proc/PID/oom_score of one task from its status and oom_score_adj.
+
+    ``drift_pages``: how far the kernel's own RSS counters may be from status (see
+    counter_drift_pages()); a mismatch within it is reported as such, not hidden.
+    """
     if era not in ERAS:
         raise InvalidValue(f"unknown era {era!r}; valid: {', '.join(ERAS)}")
     rss, swap, pgtables = status.memory_bytes()
@@ -139,7 +146,30 @@ def explain(status: PidStatus, adj: int, kernel_oom_score: Optional[int], totalp
         badness_pages=badness, killable=killable, unkillable_reason=unkillable_reason,
         predicted_oom_score=predicted, kernel_oom_score=kernel_oom_score,
         agrees=None if kernel_oom_score is None else predicted == kernel_oom_score,
+        within_counter_drift=_within_drift(badness, kernel_oom_score, predicted, totalpages, era, drift_pages),
     )
+
+
+def _within_drift(badness: Optional[int], kernel: Optional[int], predicted: int, totalpages: int,
+                  era: str, drift: int) -> Optional[bool]:
+    if badness is None or kernel is None or kernel == predicted or not drift or era != "5.9":
+        return None
+    low = c_div((1000 + c_div((badness - drift) * 1000, totalpages)) * 2, 3)
+    high = c_div((1000 + c_div((badness + drift) * 1000, totalpages)) * 2, 3)
+    return low <= kernel <= high
+
+
+def counter_drift_pages(release: str, cpus: int) -> int:
+    """How far oom_badness()'s view of a task's memory may lag behind /proc/PID/status.
+
+    Since 6.2 (f1a7941243c1) the RSS counters are per-CPU: oom_badness() reads the global
+    part only, while status adds up every CPU's (82241a83cd15).  Each CPU holds less than
+    one batch (max(32, 2 * CPUs) pages) per counter, and four counters count (file, anon,
+    shmem, swap entries).  Before 6.2 status and oom_score read the same counters: 0.
+    """
+    if kernel_version(release) < (6, 2, 0):
+        return 0
+    return 4 * cpus * max(32, 2 * cpus)
 
 
 def describe_score(e: Explanation, size: Callable[[int], str]) -> str:
@@ -162,8 +192,13 @@ def describe_score(e: Explanation, size: Callable[[int], str]) -> str:
         if rest:
             text += f" {_signed(rest)} for oom_score_adj {e.oom_score_adj}" + (
                 ", root bonus and rounding" if e.root_bonus_pages else " and rounding")
-    if e.kernel_oom_score is not None:
-        text += "   (the kernel says the same)" if e.agrees else f"   (the kernel says {e.kernel_oom_score})"
+    if e.agrees:
+        text += "   (the kernel says the same)"
+    elif e.within_counter_drift:
+        text += (f"   (the kernel says {e.kernel_oom_score}: its per-CPU memory counters lag behind "
+                 "/proc/PID/status by up to a few hundred pages)")
+    elif e.kernel_oom_score is not None:
+        text += f"   (the kernel says {e.kernel_oom_score})"
     return text
 
 

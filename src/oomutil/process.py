@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import InvalidValue, NoSuchProcess, NotAvailable
-from .badness import Explanation, era_of, unkillable_reason
+from .badness import Explanation, counter_drift_pages, era_of, unkillable_reason
 from .badness import explain as explain_score
 from .cgroups import MemoryCgroup, memory_cgroup
 from .procfs.meminfo import read_meminfo
@@ -208,7 +208,7 @@ class Process:
         between (a busy process), they are read again, up to five times.
         Raises NotAvailable where the root has no meminfo or kernel release.
         """
-        era = era or era_of(read_kernel_release(self.root))
+        era = era or era_of(read_kernel_release(self.root))  # the kernel's formula
         page_size = self.root.page_size()
         m = read_meminfo(self.root)
         if m.mem_total_bytes is None:
@@ -220,8 +220,10 @@ class Process:
                 status, adj, score = self.status(), self.oom_score_adj(), _fs.unless_missing(self.oom_score)
             if self.status().memory_bytes() == status.memory_bytes():
                 break
+        release = read_kernel_release(self.root)
         return explain_score(status, adj, score, totalpages, page_size, era,
-                       unkillable_reason(self.pid, status, adj, global_init))
+                             unkillable_reason(self.pid, status, adj, global_init),
+                             counter_drift_pages(release, self.root.cpu_count()))
 
     def stat(self) -> PidStat:
         return self._read("stat", parse_stat)

@@ -76,6 +76,20 @@ class Root:
             pass
         return 4096
 
+    def cpu_count(self) -> int:
+        """The kernel's possible CPUs (sys/devices/system/cpu/possible, "0-63"); on the live
+        root without that file, os.cpu_count(); 1 where nothing says."""
+        try:
+            with open(self.sys("devices", "system", "cpu", "possible"), encoding="ascii") as f:
+                text = f.read().strip()
+            count = 0
+            for part in text.split(","):
+                low, _, high = part.partition("-")
+                count += int(high or low) - int(low) + 1
+            return count
+        except (OSError, ValueError):
+            return (os.cpu_count() or 1) if self.is_live else 1
+
     def self_pid(self) -> int:
         """The pid ``proc/self`` points to: the caller on a live root, the capturing
         process in a captured tree, this process's host pid in a host's /proc."""

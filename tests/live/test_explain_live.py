@@ -50,7 +50,9 @@ def test_every_process_here_agrees():
             e = oomutil.Process(int(name)).explain()
         except oomutil.NoSuchProcess:
             continue
-        assert e.agrees, (name, e)
+        # exact, or off only where the kernel's per-CPU RSS counters (6.2+) lag behind
+        # status, which no reader can see: such a case is reported, never an unexplained miss
+        assert e.agrees or e.within_counter_drift, (name, e)
         checked += 1
     assert checked > 10
 
@@ -61,7 +63,7 @@ def test_sizes_and_adjustments_agree(hogs, mib, adj):
     p = hogs(mib, adj)
     e = oomutil.Process(p.pid).explain()
     assert e.oom_score_adj == adj and e.rss_pages * e.page_size >= mib << 20
-    assert e.predicted_oom_score == e.kernel_oom_score, e
+    assert e.agrees or e.within_counter_drift, e
 
 
 def test_show_json_all_processes_agree(hogs):
@@ -72,7 +74,8 @@ def test_show_json_all_processes_agree(hogs):
     assert len(records) > 10
     # processes that exited between listdir and show are reported on stderr, nothing else
     assert all(line.endswith("no such process") for line in out.stderr.splitlines())
-    assert all(r["explain"]["agrees"] for r in records), [r for r in records if not r["explain"]["agrees"]]
+    unexplained = [r for r in records if not (r["explain"]["agrees"] or r["explain"]["within_counter_drift"])]
+    assert unexplained == []
     fields = {"rss_pages", "swap_pages", "pgtables_pages", "totalpages", "adj_pages", "badness_pages",
               "predicted_oom_score", "kernel_oom_score"}
     assert fields <= set(records[0]["explain"])
