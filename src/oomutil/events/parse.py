@@ -130,7 +130,10 @@ def strip_prefix(raw: str) -> Line:
 _TRIGGER = re.compile(
     r"^(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+)(?:\([^)]*\))?,"
     r"(?: nodemask=[^,]*,)? order=(?P<order>-?\d+),(?: oom_adj=-?\d+,)? oom_score_adj=(?P<adj>-?\d+)")
-_CPU = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>.*?) (?:Not tainted|Tainted)")
+# the stack dump's header names the allocating task: "CPU: 1 UID: 0 PID: 16642 Comm: x"
+# (UID since 6.11), "Pid: 1999, comm: x" before 2.6.37 or so
+_CPU = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: |Pid: (?P<old_pid>\d+), comm: )"
+                  r"(?P<comm>.*?) (?:Not tainted|Tainted)")
 _SUMMARY = re.compile(
     r"^oom-kill:constraint=(?P<constraint>\w+),nodemask=.*?,cpuset=.*?,mems_allowed=.*?,"
     r"(?:global_oom|oom_memcg=(?P<oom_memcg>.*?)),task_memcg=(?P<task_memcg>.*?),"
@@ -187,7 +190,7 @@ class Assembler:
         if r.first is not None:
             m = _CPU.match(text)
             if m and "trigger_pid" not in r.values:
-                r.values["trigger_pid"] = int(m.group("pid"))
+                r.values["trigger_pid"] = int(m.group("pid") or m.group("old_pid"))
                 self._keep(line)
                 return None
         m = _SUMMARY.match(text)
@@ -289,7 +292,8 @@ class Assembler:
 
 # Lines that can matter, found by substring before any regular expression runs: the
 # parser reads hundreds of MB of ordinary log at C speed and looks closely only here.
-_KEYWORDS = ("oom", "Killed process", "Kill process", "Out of memory", "Task in ", "CPU: ", "nohang")
+_KEYWORDS = ("oom", "Killed process", "Kill process", "Out of memory", "Task in ", "CPU: ", "Pid: ",
+             "nohang")
 
 
 def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False) -> Iterator[OomKillEvent]:
