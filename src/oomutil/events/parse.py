@@ -236,6 +236,8 @@ class Assembler:
         constraint: Optional[str] = v.get("constraint")  # type: ignore[assignment]
         if constraint is None and prefix.startswith("Memory cgroup"):
             constraint = "CONSTRAINT_MEMCG"
+        elif constraint is None and prefix == "Out of memory (oom_kill_allocating_task)":
+            constraint = "CONSTRAINT_NONE"
         # the summary (5.0+) names the same task; one about another pid belongs elsewhere
         same = v.get("summary_pid") in (None, pid)
         uid = fields.get("uid")
