@@ -85,24 +85,29 @@ class Line:
 
 
 def strip_prefix(raw: str) -> Line:
-    """Peel the known prefixes off one line, keeping the time they carry."""
+    """Peel the known prefixes off one line, keeping the time they carry.  Cheap tests on
+    the first character come first: most lines of a big log are looked at only here."""
     text = raw.rstrip("\n")
     line = Line(text, raw=text, ident=None)
-    m = _KMSG.match(text)
-    if m:
-        line.seq = int(m.group(2))
-        line.seconds = int(m.group(3)) / 1e6
-        line.time = f"{line.seconds:.6f}"
-        line.ident = "kernel"
-        text = text[m.end():]
-    m = _SYSLOG.match(text)
-    if m:
-        line.time, line.ident = m.group("ts"), m.group("ident")
-        text = text[m.end():]
-    elif _BARE.match(text):
-        line.ident = "kernel"
-        text = _BARE.sub("", text, count=1)
+    if text[:1].isdigit():
+        m = _KMSG.match(text)
+        if m:
+            line.seq = int(m.group(2))
+            line.seconds = int(m.group(3)) / 1e6
+            line.time = f"{line.seconds:.6f}"
+            line.ident = "kernel"
+            text = text[m.end():]
+    if text[:1] != "[":
+        m = _SYSLOG.match(text)
+        if m:
+            line.time, line.ident = m.group("ts"), m.group("ident")
+            text = text[m.end():]
+        elif text.startswith("kernel:"):
+            line.ident = "kernel"
+            text = _BARE.sub("", text, count=1)
     for _ in range(3):  # "[secs]", then maybe "[ T123]"; syslog may carry "[secs]" too
+        if text[:1] != "[":
+            break
         m = _DMESG_SECS.match(text)
         if m:
             line.seconds = float(m.group(1))
@@ -173,6 +178,7 @@ class Assembler:
     def __init__(self, source: str, keep_lines: bool = False) -> None:
         self.source, self.keep_lines = source, keep_lines
         self.report = _Report()
+        self.after_trigger = 0  # lines after a trigger in which to look for its "CPU: ... PID:" line
 
     def feed(self, raw: str) -> Optional[OomKillEvent]:
         line = strip_prefix(raw)
@@ -180,33 +186,39 @@ class Assembler:
             return self._userspace(line)
         text = line.text
         r = self.report
-        m = _TRIGGER.match(text)
+        # substring tests before each regular expression: most lines match none
+        m = _TRIGGER.match(text) if " invoked oom-killer: " in text else None
         if m:
             self.report = r = _Report(first=line)
             r.values.update(trigger_comm=m.group("comm"), gfp_mask=m.group("gfp"),
                             order=int(m.group("order")))
+            self.after_trigger = 3
             self._keep(line)
             return None
-        if r.first is not None:
-            m = _CPU.match(text)
+        if self.after_trigger:
+            self.after_trigger -= 1
+            m = _CPU.match(text) if "omm: " in text else None
             if m and "trigger_pid" not in r.values:
                 r.values["trigger_pid"] = int(m.group("pid") or m.group("old_pid"))
+                self.after_trigger = 0
                 self._keep(line)
                 return None
-        m = _SUMMARY.match(text)
-        if m:
-            r.values.update(constraint=m.group("constraint"), oom_memcg=m.group("oom_memcg"),
-                            task_memcg=m.group("task_memcg"), summary_pid=int(m.group("pid")),
-                            uid=int(m.group("uid")))
-            self._keep(line)
-            return None
-        m = _TASK_IN.match(text)
-        if m:
-            r.values.update(task_memcg=m.group("task_memcg"), oom_memcg=m.group("oom_memcg"),
-                            constraint=r.values.get("constraint", "CONSTRAINT_MEMCG"))
-            self._keep(line)
-            return None
-        m = _KILLED.match(text)
+        if text.startswith("oom-kill:"):
+            m = _SUMMARY.match(text)
+            if m:
+                r.values.update(constraint=m.group("constraint"), oom_memcg=m.group("oom_memcg"),
+                                task_memcg=m.group("task_memcg"), summary_pid=int(m.group("pid")),
+                                uid=int(m.group("uid")))
+                self._keep(line)
+                return None
+        if text.startswith("Task in "):
+            m = _TASK_IN.match(text)
+            if m:
+                r.values.update(task_memcg=m.group("task_memcg"), oom_memcg=m.group("oom_memcg"),
+                                constraint=r.values.get("constraint", "CONSTRAINT_MEMCG"))
+                self._keep(line)
+                return None
+        m = _KILLED.match(text) if "Killed process " in text else None
         if m:
             self._keep(line)
             event = self._killed(line, m)
@@ -294,38 +306,47 @@ class Assembler:
 
 # Lines that can matter, found by substring before any regular expression runs: the
 # parser reads hundreds of MB of ordinary log at C speed and looks closely only here.
-_KEYWORDS = ("oom", "Killed process", "Kill process", "Out of memory", "Task in ", "CPU: ", "Pid: ",
-             "nohang")
+_KEYWORDS = ("oom", "Killed process", "Out of memory", "Task in ", "nohang")
 
 
 def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False) -> Iterator[OomKillEvent]:
     """Every kill in a sequence of log lines, in order."""
     asm = Assembler(source, keep_lines)
     for raw in lines:
-        if keep_lines or any(k in raw for k in _KEYWORDS):
+        if keep_lines or asm.after_trigger or any(k in raw for k in _KEYWORDS):
             event = asm.feed(raw)
             if event is not None:
                 yield event
 
 
 def parse_text(text: str, source: str, keep_lines: bool = False) -> List[OomKillEvent]:
-    """Every kill in a whole log at once.  Only lines holding a keyword are looked at,
-    found with str.find over the whole text (the fast path for large files)."""
+    """Every kill in a whole log at once.  Only lines holding a keyword (and the few after
+    a trigger) are looked at, found with str.find over the whole text: the fast path."""
     if keep_lines:
         return list(parse_lines(text.splitlines(), source, keep_lines))
     starts = set()
     for key in _KEYWORDS:
         i = text.find(key)
         while i >= 0:
-            starts.add(text.rfind("\n", 0, i) + 1)
-            i = text.find(key, i + 1)
+            start = text.rfind("\n", 0, i) + 1
+            starts.add(start)
+            end = text.find("\n", i)
+            i = text.find(key, end) if end >= 0 else -1  # the next line, not the next match
     asm = Assembler(source)
     events = []
+    fed_until = 0  # lines before this offset were fed already (the ones after a trigger)
     for start in sorted(starts):
-        end = text.find("\n", start)
-        event = asm.feed(text[start:] if end < 0 else text[start:end])
-        if event is not None:
-            events.append(event)
+        if start < fed_until:
+            continue
+        while True:
+            end = text.find("\n", start)
+            event = asm.feed(text[start:] if end < 0 else text[start:end])
+            if event is not None:
+                events.append(event)
+            fed_until = end + 1 if end >= 0 else len(text)
+            if not asm.after_trigger or end < 0:
+                break
+            start = end + 1  # a trigger's "CPU: ... PID:" line follows it
     return events
 
 
