@@ -137,3 +137,24 @@ def test_bad_files_are_clear_errors(cli, tmp_path):
     (tmp_path / "bad.gz").write_bytes(b"\x1f\x8b" + b"junk")
     code, out, err = cli("events", "--file", tmp_path / "bad.gz")
     assert code == 1 and "not a readable gzip file" in err
+
+
+def test_standard_input_and_since():
+    from helpers import run_oomutil
+
+    text = (LOGS / "dmesg-6.18.txt").read_text()
+    out = run_oomutil("events", "--file", "-", "--json", input=text)
+    assert out.returncode == 0 and [e["pid"] for e in json.loads(out.stdout)] == [16642]
+    assert json.loads(out.stdout)[0]["source"] == "stdin"
+    out = run_oomutil("events", "--file", "-", "--ndjson", "--pid", "1", input=text)
+    assert (out.returncode, out.stdout) == (0, "")
+    assert run_oomutil("events", "--since", "soon").returncode == 2
+
+
+def test_filters_on_files(cli):
+    code, out, _ = cli("events", "--file", LOGS / "dmesg-4.15-global.txt", "--json", "--name", "^nginx")
+    assert [e["pid"] for e in json.loads(out)] == [881]
+    code, out, _ = cli("events", "--file", LOGS / "dmesg-4.15-global.txt", "--json", "--cgroup", "/docker")
+    assert [e["pid"] for e in json.loads(out)] == [881]
+    code, out, _ = cli("events", "--file", LOGS / "journal-short-iso.txt")
+    assert "by earlyoom" in out and "by systemd-oomd" in out
