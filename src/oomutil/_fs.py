@@ -12,7 +12,7 @@ import errno
 import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Callable, Optional, TypeVar
+    from typing import Callable, Dict, Optional, TypeVar
     T = TypeVar("T")
 
 from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, ParseError
@@ -113,6 +113,21 @@ def parse_int(data: bytes) -> int:
         return int(data)  # int() accepts the surrounding whitespace and newline
     except ValueError:
         raise ParseError("expected an integer", line=data.decode("ascii", "backslashreplace")) from None
+
+
+def parse_key_values(data: bytes) -> Dict[str, int]:
+    """"name value" lines (/proc/vmstat, memory.events, memory.stat, memory.oom_control) as
+    a dict; names a newer kernel adds are kept, nothing is assumed about their order."""
+    values: Dict[str, int] = {}
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            key, value = line.split()
+            values[key.decode("ascii")] = int(value)
+        except ValueError:
+            raise ParseError("malformed key-value line", line=decode(line)) from None
+    return values
 
 
 def decode(data: bytes) -> str:

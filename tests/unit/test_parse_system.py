@@ -64,7 +64,7 @@ def test_vmstat_with_and_without_oom_kill():
 
 
 def test_vmstat_malformed():
-    with pytest.raises(ParseError, match="malformed vmstat line: 'oom_kill'"):
+    with pytest.raises(ParseError, match="malformed key-value line: 'oom_kill'"):
         parse_vmstat(b"oom_kill\n")
 
 

@@ -109,17 +109,22 @@ def _rows(args, limit):
 
 
 def _print(args, rows) -> int:
+    _emit(args, rows, lambda: _table(args, rows))
+    return 0
+
+
+def _emit(args, items, table) -> None:
+    """Records as --json, --ndjson, --csv, or the table ``table()`` makes."""
     from ._output import print_csv, print_json, print_ndjson
 
     if args.json:
-        print_json(rows)
+        print_json(items)
     elif args.ndjson:
-        print_ndjson(rows)
+        print_ndjson(items)
     elif args.csv:
-        print_csv(rows)
+        print_csv(items)
     else:
-        print_lines(_table(args, rows))
-    return 0
+        print_lines(table())
 
 
 def _table(args, rows):
@@ -172,24 +177,20 @@ def short_cgroup(path) -> str:
 
 
 def _print_groups(args, rows) -> int:
-    from ._output import print_csv, print_json, print_ndjson
     from ..rank import group_records
 
     groups = group_records(rows, args.group_by)
-    if args.json:
-        print_json(groups)
-    elif args.ndjson:
-        print_ndjson(groups)
-    elif args.csv:
-        print_csv(groups)
-    else:
+
+    def table():
         header = (args.group_by.upper(), "PROCS", "RSS+SWAP", "MAX SCORE", "TOP PID")
         shown = groups if args.limit is None else groups[: args.limit]
-        print_lines(format_table(
+        return format_table(
             [(g.group if g.group is not None else MISSING, g.processes,
               human_bytes(g.rss_bytes + g.swap_bytes), g.max_oom_score, g.top_pid) for g in shown],
             header, right=(1, 2, 3, 4),
-        ))
+        )
+
+    _emit(args, groups, table)
     return 0
 
 

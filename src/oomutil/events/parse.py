@@ -148,7 +148,6 @@ _KILLED = re.compile(
     r"^(?:(?P<prefix>[^:]*): )?Killed process (?P<pid>\d+)(?:, UID (?P<uid1>\d+),)? \((?P<comm>.*)\)"
     r"(?:, UID (?P<uid2>\d+),)?,? (?P<rest>(?:total-vm|vsz):.*)$")
 _FIELD = re.compile(r"([\w-]+):\s?(-?\d+)(kB)?")
-_REAPER = re.compile(r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now ")
 
 # user-space killers, as they log (identifiers of syslog/journal lines)
 _EARLYOOM = re.compile(r"sending SIG\w+ to process (?P<pid>\d+) uid (?P<uid>\d+) \"(?P<comm>.*?)\"")

@@ -13,25 +13,14 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, Optional
+    from typing import Optional
 
-from .._fs import decode, read_parsed
-from ..errors import ParseError
+from .._fs import parse_key_values, read_parsed
 from ..root import Root
 
 
-def parse_vmstat(data: bytes) -> Dict[str, int]:
-    """Every counter of /proc/vmstat as {name: value}."""
-    counters: Dict[str, int] = {}
-    for line in data.splitlines():
-        if not line.strip():
-            continue
-        try:
-            name, value = line.split()
-            counters[name.decode("ascii")] = int(value)
-        except ValueError:
-            raise ParseError("malformed vmstat line", line=decode(line)) from None
-    return counters
+# /proc/vmstat is "name value" lines: the shared parser reads it.
+parse_vmstat = parse_key_values
 
 
 def read_oom_kill_count(root: Root) -> Optional[int]:

@@ -15,12 +15,12 @@ Every file is optional: kernels differ, and a tree may hold only some of them.
 
 from __future__ import annotations
 
-from .._fs import decode, parse_int
+from .._fs import decode, parse_int, parse_key_values
 from ..errors import ParseError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, List, Optional
+    from typing import List, Optional
 
 # v1 prints "no limit" as PAGE_COUNTER_MAX pages in bytes: LONG_MAX rounded down to a
 # page, 9223372036854771712 with 4 KiB pages, a little less with larger pages.  No real
@@ -41,19 +41,8 @@ def parse_v2_limit(data: bytes) -> Optional[int]:
     return parse_int(data)
 
 
-def parse_flat_keyed(data: bytes) -> Dict[str, int]:
-    """"key value" lines (memory.events, memory.stat, memory.oom_control) as a dict;
-    keys a newer kernel adds are kept, nothing is assumed about their order."""
-    values: Dict[str, int] = {}
-    for line in data.splitlines():
-        if not line.strip():
-            continue
-        try:
-            key, value = line.split()
-            values[key.decode("ascii")] = int(value)
-        except ValueError:
-            raise ParseError("malformed key-value line", line=decode(line)) from None
-    return values
+# memory.events, memory.stat, memory.oom_control: "key value" lines
+parse_flat_keyed = parse_key_values
 
 
 def parse_procs(data: bytes) -> List[int]:
