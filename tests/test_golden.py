@@ -115,3 +115,11 @@ def test_a_partial_tree_reports_what_is_missing(cli, tmp_path):
     assert code == 0 and json.loads(out)["meminfo"] is None
     code, out, err = cli("--root", tmp_path, "system")
     assert code == 0 and "overcommit_memory         -" in out
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+@pytest.mark.parametrize("sort, reverse", [("pid", True), ("pid", False), ("rss", False), ("name", True)])
+def test_limited_ranking_is_the_head_of_the_full_one(name, sort, reverse):
+    root = str(FIXTURES / name)
+    full = [r.pid for r in oomutil.top(root, sort=sort, reverse=reverse)]
+    assert [r.pid for r in oomutil.top(root, sort=sort, reverse=reverse, limit=5)] == full[:5]
