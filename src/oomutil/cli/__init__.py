@@ -100,6 +100,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         # so the interpreter's final flush does not raise a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # an OS error no reader mapped: still one line, never a traceback
+        print(f"{PROG}: {err.filename + ': ' if err.filename else ''}{err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 def _default_command(argv: List[str]) -> List[str]:
