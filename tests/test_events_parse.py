@@ -158,3 +158,14 @@ def test_filters_on_files(cli):
     assert [e["pid"] for e in json.loads(out)] == [881]
     code, out, _ = cli("events", "--file", LOGS / "journal-short-iso.txt")
     assert "by earlyoom" in out and "by systemd-oomd" in out
+
+
+def test_crlf_logs_and_corrupt_gzip_streams(cli, tmp_path):
+    crlf = tmp_path / "crlf.log"
+    crlf.write_bytes((LOGS / "dmesg-6.18.txt").read_bytes().replace(b"\n", b"\r\n"))
+    [event] = events_of(crlf, cli)
+    check(event, **MEMCG_618)
+    bad = tmp_path / "bad-stream.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 40)
+    code, out, err = cli("events", "--file", bad)
+    assert code == 1 and err.startswith("oomutil: ") and "gzip" in err

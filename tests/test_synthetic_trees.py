@@ -154,3 +154,37 @@ def test_era_override():
     e = oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain(era="5.9")
     assert e.era == "5.9" and e.agrees is False  # the 5.9 formula does not give what 3.10 printed
     assert oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain().era == "3.8"
+
+
+def test_reviewed_edge_cases(cli, tmp_path):
+    # a cgroup path written any way names the same cgroup
+    for spelling in (POD, POD + "/", POD.lstrip("/"), "/" + POD):
+        assert memory_cgroup(spelling, K8S).path == POD
+        code, out, _ = cli("--root", K8S, "victim", "--cgroup", spelling, "--json")
+        assert code == 0 and json.loads(out)["victim"]["pid"] == 200
+    # a blank line in a pressure file is not an error
+    from oomutil.procfs.pressure import parse_pressure
+
+    assert parse_pressure(b"\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=0\n\n").some_total_us == 0
+    # victim -n must not be negative
+    assert cli("--root", K8S, "victim", "-n", "-3")[0] == 2
+    # what-ifs on pids that are not candidates are said so
+    code, out, _ = cli("--root", K8S, "victim", "--set", "2=5")  # kthreadd: never a candidate
+    assert "pid 2 is not a candidate" in out
+    code, out, _ = cli("--root", K8S, "victim", "--set", "300=5", "--json")  # adj -1000 lifted
+    assert 300 in [c["pid"] for c in json.loads(out)["candidates"]]
+    # a kernel older than any formula: show still shows the process, without explain
+    import shutil
+
+    shutil.copytree(SYN / "linux3.2", tmp_path / "old", symlinks=True)
+    (tmp_path / "old/proc/sys/kernel/osrelease").write_text("2.6.32-754.el6.x86_64\n")
+    code, out, err = cli("--root", tmp_path / "old", "show", "--json", 600)
+    assert (code, err) == (0, "") and json.loads(out)[0]["explain"] is None
+
+
+def test_cli_choices_match_the_library():
+    from oomutil import rank
+    from oomutil.cli import top as cli_top
+
+    assert cli_top.SORT_CHOICES == tuple(rank.SORT_KEYS)
+    assert cli_top.GROUP_CHOICES == rank.GROUP_KEYS

@@ -20,6 +20,7 @@ from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, Par
 
 _CHUNK = 65536
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+O_DIR = _O_FLAGS | getattr(os, "O_DIRECTORY", 0)  # a directory to read files relative to
 
 
 def read_bytes(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> bytes:

@@ -29,9 +29,6 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 __all__ = ["MemoryCgroup", "Hierarchy", "memory_hierarchy", "memory_cgroups", "memory_cgroup",
            "process_cgroup"]
 
-_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
 @dataclass(frozen=True)
 class Hierarchy:
     """Where the memory controller's cgroups are, under a Root."""
@@ -248,9 +245,10 @@ def memory_cgroup(path: str, root: Union[Root, str, None] = None) -> MemoryCgrou
     h = memory_hierarchy(r)
     if h is None:
         raise NotAvailable("no memory cgroup hierarchy is mounted", path=r.sys("fs", "cgroup"))
-    directory = _directory(h, path)
+    directory = _directory(h, "/" + "/".join(p for p in path.split("/") if p))
     if directory is None or not os.path.isdir(directory):
         raise NotAvailable(f"no memory cgroup {path}", path=directory or h.directory)
+    path = _path_of(h, directory)  # one spelling: "/a/b", whatever the caller wrote
     # the ancestors, from the top of the hierarchy down to the parent
     ancestors = []
     d = directory
@@ -266,11 +264,15 @@ def process_cgroup(pid: int, root: Union[Root, str, None] = None) -> Optional[Me
     (no memory controller, a cgroup outside this namespace's view).  Raises
     NoSuchProcess if the process is gone."""
     r = as_root(root)
-    path = _fs.read_parsed(r.proc(pid, "cgroup"), parse_memory_cgroup, pid=pid)
+    return cgroup_or_none(_fs.read_parsed(r.proc(pid, "cgroup"), parse_memory_cgroup, pid=pid), r)
+
+
+def cgroup_or_none(path: Optional[str], root: Root) -> Optional[MemoryCgroup]:
+    """memory_cgroup(path), or None for no path or a cgroup that cannot be found."""
     if path is None:
         return None
     try:
-        return memory_cgroup(path, r)
+        return memory_cgroup(path, root)
     except NotAvailable:
         return None
 

@@ -21,8 +21,8 @@ from . import _fs
 from .errors import InvalidValue, NoSuchProcess, NotAvailable
 from .badness import Explanation, counter_drift_pages, era_of, unkillable_reason
 from .badness import explain as explain_score
-from .cgroups import MemoryCgroup, memory_cgroup
-from .procfs.meminfo import read_meminfo
+from .cgroups import MemoryCgroup, cgroup_or_none
+from .procfs.meminfo import read_totalpages
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.pid import (PidStat, PidStatus, parse_comm, parse_stat, parse_status,
                          read_pid1_is_global_init)
@@ -32,7 +32,6 @@ from .users import user_name
 
 __all__ = ["Process", "ProcessMemory", "ProcessInfo", "Uids"]
 
-_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class Process:
     def _open_dir(self) -> int:
         path = self.root.proc(self.pid)
         try:
-            fd = os.open(path, _O_DIR)
+            fd = os.open(path, _fs.O_DIR)
         except FileNotFoundError as err:
             raise NoSuchProcess(pid=self.pid, path=path) from err
         except OSError as err:
@@ -192,38 +191,39 @@ class Process:
     def memory_cgroup(self) -> Optional[MemoryCgroup]:
         """The memory cgroup this process is charged to (/proc/PID/cgroup), with its
         limits and counters; None without a memory controller or outside this view."""
-        path = self._read("cgroup", parse_memory_cgroup)
-        if path is None:
-            return None
-        try:
-            return memory_cgroup(path, self.root)
-        except NotAvailable:
-            return None
+        return cgroup_or_none(self._read("cgroup", parse_memory_cgroup), self.root)
 
     def explain(self, era: Optional[str] = None) -> Explanation:
         """oom_score taken apart, recomputed with the kernel's arithmetic for ``era``
         (default: from the root's kernel release), next to what the kernel printed.
 
-        status and oom_score are read twice around each other; if the memory changed in
-        between (a busy process), they are read again, up to five times.
-        Raises NotAvailable where the root has no meminfo or kernel release.
+        status is read before and after oom_score; if the memory moved in between (a busy
+        process), all is read again, up to five times.  Raises NotAvailable where the root
+        has no meminfo or kernel release, or a kernel older than any formula (< 2.6.36).
         """
-        era = era or era_of(read_kernel_release(self.root))  # the kernel's formula
-        page_size = self.root.page_size()
-        m = read_meminfo(self.root)
-        if m.mem_total_bytes is None:
-            raise NotAvailable("meminfo has no MemTotal", path=self.root.proc("meminfo"))
-        totalpages = m.mem_total_bytes // page_size + (m.swap_total_bytes or 0) // page_size
-        global_init = self.pid == 1 and read_pid1_is_global_init(self.root)
-        for _ in range(5):
-            with self.oneshot():
-                status, adj, score = self.status(), self.oom_score_adj(), _fs.unless_missing(self.oom_score)
-            if self.status().memory_bytes() == status.memory_bytes():
-                break
         release = read_kernel_release(self.root)
+        if era is None:
+            try:
+                era = era_of(release)
+            except InvalidValue as err:
+                raise NotAvailable(err.msg, path=self.root.proc("sys", "kernel", "osrelease")) from err
+        page_size = self.root.page_size()
+        totalpages = read_totalpages(self.root, page_size)
+        global_init = self.pid == 1 and read_pid1_is_global_init(self.root)
+        with self.oneshot():  # one incarnation for every read below; each read afresh
+            for _ in range(5):
+                status = self._fresh("status", parse_status)
+                adj = self._fresh("oom_score_adj", _fs.parse_int)
+                score = _fs.unless_missing(self._fresh, "oom_score", _fs.parse_int)
+                if self._fresh("status", parse_status).memory_bytes() == status.memory_bytes():
+                    break
         return explain_score(status, adj, score, totalpages, page_size, era,
                              unkillable_reason(self.pid, status, adj, global_init),
                              counter_drift_pages(release, self.root.cpu_count()))
+
+    def _fresh(self, name: str, parse):
+        """Read ``name`` again through the open pid directory, past the oneshot cache."""
+        return _fs.read_parsed(name, parse, dir_fd=self._dir_fd, pid=self.pid)
 
     def stat(self) -> PidStat:
         return self._read("stat", parse_stat)

@@ -23,17 +23,16 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     Filter = Callable[["_Task"], bool]
 
 from . import _fs
-from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError
-from .badness import OOM_SCORE_ADJ_MIN, unkillable_reason
+from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
+from .badness import unkillable_reason
 from .cgroup_names import group_key
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status, read_pid1_is_global_init
 from .root import Root, as_root
 from .users import user_name
 
-__all__ = ["ProcessRecord", "snapshot", "top", "SORT_KEYS", "OOM_SCORE_ADJ_MIN"]
+__all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "group_records", "SORT_KEYS", "GROUP_KEYS"]
 
-_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class _Task:
         self._files: Dict[str, object] = {}
         self.fd: Optional[int] = None
         try:
-            self.fd = os.open(str(pid), _O_DIR, dir_fd=scan.proc_fd)
+            self.fd = os.open(str(pid), _fs.O_DIR, dir_fd=scan.proc_fd)
         except FileNotFoundError:
             raise NoSuchProcess(pid=pid) from None
         except PermissionError:  # hidepid=1: none of its files are ours to read
@@ -167,7 +166,7 @@ class _Scan:
         self.root = root
         path = root.proc()
         try:
-            self.proc_fd = os.open(path, _O_DIR)
+            self.proc_fd = os.open(path, _fs.O_DIR)
         except OSError as err:
             raise _fs.map_os_error(err, path) from err
         self._global_init: Optional[bool] = None

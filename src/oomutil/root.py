@@ -64,11 +64,12 @@ class Root:
     def page_size(self) -> int:
         """The page size of the kernel behind this root: live, the running kernel's; in a
         captured tree, the MANIFEST's "page size:" line, else 4096 (x86-64)."""
-        if self.is_live:
-            return os.sysconf("SC_PAGE_SIZE")
+        manifest = os.path.join(self.path, "MANIFEST")
+        if self.is_live or (not os.path.exists(manifest) and os.path.ismount(self._proc)):
+            return os.sysconf("SC_PAGE_SIZE")  # the running kernel (a host's /proc at /host/proc)
         try:
-            with open(os.path.join(self.path, "MANIFEST"), encoding="utf-8") as manifest:
-                for line in manifest:
+            with open(manifest, encoding="utf-8") as lines:
+                for line in lines:
                     key, _, value = line.partition(":")
                     if key.strip() == "page size" and value.strip().isdigit():
                         return int(value)

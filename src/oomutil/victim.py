@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from .badness import ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_to_rank, badness_pages
 from .cgroups import memory_cgroup, memory_cgroups
-from .errors import InvalidValue
-from .procfs.meminfo import read_meminfo
+from ._fs import unless_missing
+from .errors import InvalidValue, NotAvailable
+from .procfs.meminfo import read_meminfo, read_totalpages
 from .procfs.sysctl import read_swappiness
 from .rank import snapshot
 from .root import Root, as_root
@@ -49,7 +50,9 @@ class VictimReport:
     margin_bytes: Optional[int]  # how far the victim is ahead of the runner-up
     group_kill: Optional[str]  # memory.oom.group: every process of this cgroup dies with it
     candidates: List[Candidate]  # best first
-    what_if: Dict[str, str]  # the --set / --grow assumptions, as given
+    set_adj: Dict[int, int]  # what-if: these pids as if with this oom_score_adj
+    grow_bytes: Dict[int, int]  # what-if: these pids as if using this much more memory
+    not_candidates: List[int]  # pids of the what-ifs that are not candidates here
 
 
 def predict(
@@ -69,10 +72,10 @@ def predict(
     r = as_root(root)
     records = snapshot(r, kernel_threads=False)
     if cgroup is None:
-        page_size = r.page_size()
-        m = read_meminfo(r)
-        totalpages = (m.mem_total_bytes or 0) // page_size + (m.swap_total_bytes or 0) // page_size
-        return _report(r, "global", totalpages, records, None, [], set_adj or {}, grow or {})
+        # memory.oom.group counts in a system-wide OOM too: its domain is the root cgroup
+        groups = unless_missing(memory_cgroups, r) or []
+        return _report(r, "global", read_totalpages(r, r.page_size()), records, None, groups,
+                       set_adj or {}, grow or {})
     g = memory_cgroup(cgroup, r)
     if g.oom_scope is None:
         raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
@@ -86,7 +89,9 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     """predict() for a memory cgroup, from records and cgroups already read (``oomutil
     cgroups`` ranks every cgroup from one snapshot).  ``group.oom_scope`` must be set."""
     scope = group.oom_scope or group.path
-    limited = group if scope == group.path else next(g for g in groups if g.path == scope)
+    limited = group if scope == group.path else next((g for g in groups if g.path == scope), None)
+    if limited is None:  # e.g. a directory the walk could not list
+        raise NotAvailable(f"cgroup {scope}, whose limit applies to {group.path}, cannot be read")
     page_size = r.page_size()
     m = read_meminfo(r)
     totalpages = _cgroup_totalpages(limited, page_size, (m.swap_total_bytes or 0) // page_size, r) or 1
@@ -119,10 +124,13 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord], 
     margin = None
     if len(candidates) > 1:
         margin = (candidates[0].badness_pages - candidates[1].badness_pages) * page_size
-    group_kill = _oom_group(subtree, victim.pid, scope) if victim is not None and subtree else None
-    what_if = {**{f"set {p}": str(a) for p, a in set_adj.items()},
-               **{f"grow {p}": str(b) for p, b in grow.items()}}
-    return VictimReport(scope, totalpages, page_size, victim, margin, group_kill, candidates, what_if)
+    group_kill = None
+    if victim is not None and subtree:
+        group_kill = _oom_group(subtree, victim.pid, "/" if scope == "global" else scope)
+    ranked = {c.pid for c in candidates}
+    missing = sorted(p for p in {*set_adj, *grow} if p not in ranked)
+    return VictimReport(scope, totalpages, page_size, victim, margin, group_kill, candidates,
+                        dict(set_adj), dict(grow), missing)
 
 
 def _within(path: str, scope: str) -> bool:

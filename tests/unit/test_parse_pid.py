@@ -101,7 +101,6 @@ def test_parse_status_2632_lacks_vmswap_and_nspid():
     "data, message",
     [
         (b"Name:\tx\nTgid:\t1\n", "status has no Uid line"),
-        (b"Name:\tx\nUid:\t0\t0\t0\t0\n", "status has no Tgid line"),
         (b"Tgid:\t1\nUid:\t0\t0\t0\n", "malformed status line: 'Uid:\\t0\\t0\\t0'"),
         (b"Tgid:\t1\nUid:\t0 0 0 0\nVmRSS:\t12 MB\n", "malformed status line: 'VmRSS:\\t12 MB'"),
         (b"Tgid:\tone\nUid:\t0 0 0 0\n", "malformed status line: 'Tgid:\\tone'"),

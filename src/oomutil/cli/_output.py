@@ -114,3 +114,14 @@ def format_table(
 
 def print_lines(lines: Iterable[str]) -> None:
     sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def regex_arg(text: str):
+    """argparse type: a regular expression, as its search function."""
+    import argparse
+    import re
+
+    try:
+        return re.compile(text).search
+    except re.error as err:
+        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {err}") from None

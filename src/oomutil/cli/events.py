@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-from ._output import MISSING, format_table, human_bytes, print_json, print_lines
+from ._output import MISSING, format_table, human_bytes, print_json, print_lines, regex_arg
 
 SOURCES = ("kmsg", "journal")
 
@@ -19,11 +19,12 @@ def register(sub, parents, help_text: str) -> None:
     )
     p.add_argument("--file", action="append", metavar="PATH",
                    help="read this log file instead (.gz too; '-' for standard input; repeatable)")
-    p.add_argument("--source", choices=SOURCES, help="kmsg (default when readable) or journal")
+    p.add_argument("--source", choices=SOURCES,
+                   help="kmsg (the default; the journal when kmsg may not be read) or journal")
     p.add_argument("--since", metavar="DURATION", type=_duration,
                    help="only kills of the last DURATION (e.g. 90s, 10m, 2h, 1d)")
     p.add_argument("--pid", type=int, action="append", help="only kills of this pid (repeatable)")
-    p.add_argument("--name", type=_regex, metavar="REGEX", help="only kills of processes so named")
+    p.add_argument("--name", type=regex_arg, metavar="REGEX", help="only kills of processes so named")
     p.add_argument("--cgroup", metavar="PREFIX", help="only kills in memory cgroups under PREFIX")
     p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
     p.add_argument("--ndjson", action="store_true", help="one JSON object per line")
@@ -40,15 +41,6 @@ def _duration(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
-def _regex(text: str):
-    import argparse
-
-    try:
-        return re.compile(text).search
-    except re.error as err:
-        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {err}") from None
-
-
 def run(args) -> int:
     from ..root import Root
 
@@ -56,7 +48,8 @@ def run(args) -> int:
     if args.follow:
         return _follow(args, root)
     events, gaps = _history(args, root)
-    events = [e for e in events if _wanted(args, e, root)]
+    uptime = _uptime(root) if args.since is not None else None
+    events = [e for e in events if _wanted(args, e, uptime)]
     if args.json or args.ndjson:
         from ._output import print_ndjson
 
@@ -72,7 +65,9 @@ def run(args) -> int:
 def _history(args, root):
     from ..events.parse import parse_lines, parse_text
     from ..events.reconcile import reconcile
+    from ..errors import AccessDenied
     from ..events.sources import KmsgReader, journal_json_lines, journal_lines, read_file
+    from . import fail
 
     events = []
     if args.file:
@@ -80,13 +75,20 @@ def _history(args, root):
             text = read_file(path)
             source = "stdin" if path == "-" else path
             if text.lstrip().startswith("{"):
-                events += parse_lines(journal_json_lines(text.splitlines()), source, args.lines)
+                events += parse_lines(journal_json_lines(text.split("\n")), source, args.lines)
             else:
                 events += parse_text(text, source, args.lines)
         return events, []  # a file is not this machine's log: nothing to reconcile
+    if args.source is None:
+        try:
+            reader = KmsgReader(root)
+        except AccessDenied as err:  # dmesg_restrict without CAP_SYSLOG: the journal may do
+            fail(f"{err}; reading the journal instead")
+            args.source = "journal"
     if args.source == "journal":
-        return list(parse_lines(journal_lines(), "journal", args.lines)), []
-    reader = KmsgReader(root)
+        return list(parse_lines(journal_lines(args.since), "journal", args.lines)), []
+    if args.source == "kmsg":
+        reader = KmsgReader(root)
     try:
         events = list(parse_lines(reader.records(), "kmsg", args.lines))
     finally:
@@ -95,16 +97,15 @@ def _history(args, root):
     return events, reconcile(root, events, starts_at_boot, reader.lost)
 
 
-def _wanted(args, e, root) -> bool:
+def _wanted(args, e, uptime) -> bool:
     if args.pid and e.pid not in args.pid:
         return False
     if args.name and not (e.comm and args.name(e.comm)):
         return False
     if args.cgroup and not (e.task_memcg or "").startswith(args.cgroup):
         return False
-    if args.since is not None:
-        uptime = _uptime(root)
-        if e.time_seconds is not None and uptime is not None and e.time_seconds < uptime - args.since:
+    if args.since is not None and e.time_seconds is not None and uptime is not None:
+        if e.time_seconds < uptime - args.since:
             return False
     return True
 
@@ -145,7 +146,7 @@ def _follow(args, root) -> int:
     try:
         for record in reader.records():
             event = asm.feed(record)
-            if event is None or not _wanted(args, event, root):
+            if event is None or not _wanted(args, event, None):
                 continue
             if args.json or args.ndjson:
                 sys.stdout.write(json.dumps(event, default=_fields) + "\n")

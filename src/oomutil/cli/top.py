@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from ._output import MISSING, format_table, human_bytes, print_lines
+from ._output import MISSING, format_table, human_bytes, print_lines, regex_arg
 
 SORT_CHOICES = ("score", "adj", "rss", "swap", "pid", "user", "name")
 GROUP_CHOICES = ("comm", "user", "cgroup", "unit", "container", "pod")
@@ -26,7 +26,7 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--reverse", action="store_true", help="reverse the order")
     p.add_argument("--user", action="append", metavar="USER",
                    help="only processes of this user name or uid (repeatable)")
-    p.add_argument("--name", metavar="REGEX", type=_regex, help="only processes whose name matches")
+    p.add_argument("--name", metavar="REGEX", type=regex_arg, help="only processes whose name matches")
     p.add_argument("--pid", metavar="LIST", type=_pid_list, help="only these pids (comma-separated)")
     p.add_argument("--cgroup", metavar="PREFIX", help="only processes whose memory cgroup path starts so")
     p.add_argument("--killable", action="store_true", help="only processes the kernel may kill")
@@ -60,15 +60,6 @@ def _seconds(text: str) -> float:
     if not 0.1 <= value <= 86400:
         raise argparse.ArgumentTypeError(f"invalid interval: {text!r} (seconds, 0.1 to 86400)")
     return value
-
-
-def _regex(text: str):
-    import re
-
-    try:
-        return re.compile(text).search
-    except re.error as err:
-        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {err}") from None
 
 
 def _pid_list(text: str):

@@ -22,8 +22,14 @@ def register(sub, parents, help_text: str) -> None:
                    help="as if PID had this oom_score_adj (repeatable)")
     p.add_argument("--grow", action="append", metavar="PID=SIZE", type=_pid_size, default=[],
                    help="as if PID used SIZE more memory, e.g. 512M, 2G (repeatable)")
-    p.add_argument("-n", "--limit", type=int, default=10, metavar="N",
+    p.add_argument("-n", "--limit", type=_count, default=10, metavar="N",
                    help="candidates to list (default 10; 0 for all)")
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"invalid count: {text!r} (0 or more)")
+    return int(text)
 
 
 def _pid_adj(text: str):
@@ -56,9 +62,12 @@ def run(args) -> int:
                  f"{human_bytes(report.totalpages * page)} ({report.totalpages} pages)"]
     lines.append(f"one unit of oom_score_adj = {report.totalpages // 1000} pages "
                  f"({human_bytes(report.totalpages // 1000 * page)})")
-    for assumption, value in report.what_if.items():
-        change = f"+{human_bytes(int(value))}" if assumption.startswith("grow") else f"oom_score_adj {value}"
-        lines.append(f"what if: pid {assumption.split()[1]} {change}")
+    for pid, adj in report.set_adj.items():
+        lines.append(f"what if: pid {pid} oom_score_adj {adj}")
+    for pid, extra in report.grow_bytes.items():
+        lines.append(f"what if: pid {pid} +{human_bytes(extra)}")
+    for pid in report.not_candidates:
+        lines.append(f"note: pid {pid} is not a candidate of this OOM; its what-if changes nothing")
     v = report.victim
     if v is None:
         lines.append("victim: none - no process here can be killed")

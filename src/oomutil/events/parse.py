@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+    from typing import Dict, Iterable, Iterator, List, Optional
 
 
 @dataclass(frozen=True)
@@ -81,18 +81,16 @@ class Line:
     seconds: Optional[float] = None
     ident: Optional[str] = "kernel"  # who logged it; None: unknown (a plain text line)
     raw: str = ""
-    seq: Optional[int] = None  # /dev/kmsg sequence number
 
 
 def strip_prefix(raw: str) -> Line:
     """Peel the known prefixes off one line, keeping the time they carry.  Cheap tests on
     the first character come first: most lines of a big log are looked at only here."""
-    text = raw.rstrip("\n")
+    text = raw.rstrip("\r\n")  # CRLF logs too
     line = Line(text, raw=text, ident=None)
     if text[:1].isdigit():
         m = _KMSG.match(text)
         if m:
-            line.seq = int(m.group(2))
             line.seconds = int(m.group(3)) / 1e6
             line.time = f"{line.seconds:.6f}"
             line.ident = "kernel"
@@ -322,7 +320,7 @@ def parse_text(text: str, source: str, keep_lines: bool = False) -> List[OomKill
     """Every kill in a whole log at once.  Only lines holding a keyword (and the few after
     a trigger) are looked at, found with str.find over the whole text: the fast path."""
     if keep_lines:
-        return list(parse_lines(text.splitlines(), source, keep_lines))
+        return list(parse_lines(text.split("\n"), source, keep_lines))
     starts = set()
     for key in _KEYWORDS:
         i = text.find(key)
@@ -347,9 +345,3 @@ def parse_text(text: str, source: str, keep_lines: bool = False) -> List[OomKill
                 break
             start = end + 1  # a trigger's "CPU: ... PID:" line follows it
     return events
-
-
-def split_kmsg(record: str) -> Tuple[Optional[int], str]:
-    """(sequence number, the record's first line) of a /dev/kmsg record."""
-    m = _KMSG.match(record)
-    return (int(m.group(2)) if m else None), record.split("\n", 1)[0]

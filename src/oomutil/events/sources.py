@@ -9,18 +9,18 @@ in sequence numbers is how many records were lost, and it is counted, not hidden
 from __future__ import annotations
 
 import datetime
-import errno
 import gzip
 import json
 import os
 import subprocess
 import sys
+import zlib
 
 from ..errors import AccessDenied, NotAvailable, OomutilError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import IO, Iterator, List, Optional
+    from typing import Iterator, List, Optional
 
     from ..root import Root
 
@@ -33,10 +33,9 @@ class KmsgReader:
         flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NONBLOCK)
         try:
             self.fd = os.open(path, flags)
-        except (PermissionError, OSError) as err:
-            if isinstance(err, PermissionError) or err.errno == errno.EPERM:
-                raise AccessDenied("reading the kernel log needs CAP_SYSLOG (dmesg_restrict); "
-                                   "try --source journal", path=path) from None
+        except PermissionError:
+            raise AccessDenied("reading the kernel log needs CAP_SYSLOG (dmesg_restrict)", path=path) from None
+        except OSError as err:
             raise NotAvailable(os.strerror(err.errno or 0), path=path) from None
         if follow:
             os.lseek(self.fd, 0, os.SEEK_END)  # only what is logged from now on
@@ -52,8 +51,6 @@ class KmsgReader:
                 return  # the end of the buffer
             except BrokenPipeError:
                 continue  # overrun: the next read gives the oldest record left; seq shows the gap
-            except InterruptedError:
-                continue
             if not data:
                 return
             record = data.decode("utf-8", "replace")
@@ -78,21 +75,23 @@ def _seq(record: str) -> Optional[int]:
         return None
 
 
-def journal_lines(since: Optional[str] = None) -> List[str]:
-    """Kernel messages and user-space OOM killers' messages from the journal, as log lines
-    ("[secs] text" for the kernel, "TIME - ident[pid]: text" for the others)."""
-    cmd = ["journalctl", "-o", "json", "--no-pager", "_TRANSPORT=kernel", "+",
+def journal_lines(since_seconds: Optional[float] = None) -> List[str]:
+    """This boot's kernel messages and user-space OOM killers' messages from the journal,
+    as log lines ("[secs] text" for the kernel, "TIME - ident[pid]: text" for the others)."""
+    cmd = ["journalctl", "-b", "-o", "json", "--no-pager", "_TRANSPORT=kernel", "+",
            "SYSLOG_IDENTIFIER=earlyoom", "+", "SYSLOG_IDENTIFIER=nohang", "+",
            "SYSLOG_IDENTIFIER=systemd-oomd"]
-    if since:
-        cmd += ["--since", since]
+    if since_seconds is not None:
+        cmd += ["--since", f"-{int(since_seconds)}s"]
     try:
         out = subprocess.run(cmd, capture_output=True, timeout=120)
     except FileNotFoundError:
         raise NotAvailable("journalctl is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise OomutilError("journalctl did not answer within 120 s") from None
     if out.returncode != 0:
         raise OomutilError(f"journalctl failed: {out.stderr.decode('utf-8', 'replace').strip()}")
-    return list(journal_json_lines(out.stdout.decode("utf-8", "replace").splitlines()))
+    return list(journal_json_lines(out.stdout.decode("utf-8", "replace").split("\n")))
 
 
 def journal_json_lines(lines) -> Iterator[str]:
@@ -141,6 +140,6 @@ def read_file(path: str) -> str:
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:
             raise OomutilError(f"not a readable gzip file: {err}", path=path) from None
     return data.decode("utf-8", "replace")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Optional
 
 from .._fs import decode, read_parsed
-from ..errors import ParseError
+from ..errors import NotAvailable, ParseError
 from ..root import Root
 
 
@@ -63,6 +63,15 @@ def parse_meminfo(data: bytes) -> Dict[str, int]:
         except ValueError:
             raise ParseError("malformed meminfo line", line=decode(line)) from None
     return fields
+
+
+def read_totalpages(root: Root, page_size: int) -> int:
+    """RAM + swap in pages (totalram_pages + total_swap_pages): what oom_score and a
+    system-wide OOM measure against.  Raises NotAvailable without meminfo or MemTotal."""
+    m = read_meminfo(root)
+    if m.mem_total_bytes is None:
+        raise NotAvailable("meminfo has no MemTotal", path=root.proc("meminfo"))
+    return m.mem_total_bytes // page_size + (m.swap_total_bytes or 0) // page_size
 
 
 def read_meminfo(root: Root) -> Meminfo:

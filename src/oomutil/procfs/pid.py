@@ -78,7 +78,7 @@ class PidStatus:
 
     name: str  # Name: comm, with control characters and "\\" escaped by the kernel
     state: str  # State: first letter (R, S, D, Z, T, I ...)
-    tgid: int  # Tgid:
+    tgid: Optional[int]  # Tgid:
     ppid: int  # PPid:
     uids: Tuple[int, int, int, int]  # Uid: real, effective, saved set, filesystem
     rss_bytes: Optional[int]  # VmRSS: = RssAnon + RssFile + RssShmem = get_mm_rss()
@@ -163,7 +163,7 @@ def parse_status(data: bytes) -> PidStatus:
     return PidStatus(
         name=decode(_value(data, b"\nName:\t") or b""),
         state=decode((_value(data, b"\nState:\t") or b"?")[:1]),
-        tgid=_required(data, b"\nTgid:", int),
+        tgid=_convert(data, b"\nTgid:", int),
         ppid=_convert(data, b"\nPPid:", int) or 0,
         uids=_required(data, b"\nUid:", _uids),
         rss_bytes=_convert(data, b"\nVmRSS:", _kb),
@@ -177,14 +177,6 @@ def parse_status(data: bytes) -> PidStatus:
         pmd_bytes=_convert(data, b"\nVmPMD:", _kb),
         cap_eff=_convert(data, b"\nCapEff:", lambda v: int(v, 16)),
     )
-
-
-def parse_statm(data: bytes) -> Tuple[int, ...]:
-    """/proc/PID/statm: size resident shared text lib data dt, in pages (all 0 without mm)."""
-    try:
-        return tuple(int(v) for v in data.split())
-    except ValueError:
-        raise ParseError("malformed statm line", line=decode(data.rstrip(b"\n"))) from None
 
 
 def parse_comm(data: bytes) -> str:

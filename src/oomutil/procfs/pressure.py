@@ -36,6 +36,8 @@ class Pressure:
 def parse_pressure(data: bytes) -> Pressure:
     lines: Dict[str, Dict[str, str]] = {}
     for line in data.splitlines():
+        if not line.strip():
+            continue
         kind, *pairs = decode(line).split()
         if kind in ("some", "full"):
             try:
