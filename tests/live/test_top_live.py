@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from helpers import oomutil_command, read_int, run_oomutil, status_bytes
+from helpers import default_sigint, oomutil_command, read_int, run_oomutil, status_bytes
 
 import oomutil
 
@@ -160,7 +160,8 @@ def test_table_columns_and_formats(spawn):
 
 def test_watch_refreshes_and_ctrl_c_exits_0(spawn):
     child = subprocess.Popen(oomutil_command() + ["top", "-n", "2", "--watch", "0.2"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=default_sigint)
     time.sleep(1.5)
     spawn(adj=1000)  # a new most likely victim
     time.sleep(1.5)

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from helpers import oomutil_command, run_oomutil
+from helpers import default_sigint, oomutil_command, run_oomutil
 
 pytestmark = pytest.mark.root
 
@@ -25,7 +25,8 @@ def _start_follower():
     """`oomutil events --follow --ndjson`, its lines read by a thread into a queue, so a
     missing event fails the test after a timeout instead of hanging it."""
     follower = subprocess.Popen(oomutil_command() + ["events", "--follow", "--ndjson"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=default_sigint)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout], daemon=True).start()
     follower.lines = lines
