@@ -107,7 +107,8 @@ def test_a_partial_tree_reports_what_is_missing(cli, tmp_path):
     assert json.loads(out) == [{"pid": 7, "comm": None, "uid": None, "user": None, "oom_score": 666,
                                 "oom_score_adj": None, "rss_bytes": None, "swap_bytes": None,
                                 "pgtables_bytes": None, "cgroup": None, "killable": None,
-                                "unkillable_reason": None, "cmdline": None}]
+                                "unkillable_reason": None, "start_time_ticks": None, "points_pages": None,
+                                "root_bonus": None, "badness_pages": None, "cmdline": None}]
     code, out, err = cli("--root", tmp_path, "top")
     assert (code, err) == (0, "")
     assert out.splitlines()[1].split() == ["7", "-", "666", "-", "-", "-", "-", "-", "-"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 from helpers import FIXTURES
 
 import oomutil
+from oomutil import victim
 from oomutil.cgroups import memory_cgroup, memory_cgroups, memory_hierarchy, process_cgroup
 
 SYN = FIXTURES / "synthetic"
@@ -94,7 +96,6 @@ def test_no_cgroup_filesystem(cli):
 
 def test_partially_readable_tree(tmp_path, cli):
     # a v1 tree where the child lost most of its files: what is missing is None
-    import shutil
 
     shutil.copytree(HYBRID, tmp_path / "t", symlinks=True)
     child = tmp_path / "t/sys/fs/cgroup/memory/parent/child"
@@ -139,7 +140,8 @@ def test_unreadable_cgroup_files_are_none(monkeypatch):
     assert g.effective_limit_bytes == 512 << 20 and g.oom_group is True
 
 
-@pytest.mark.parametrize("tree", ["linux3.10-rhel7", "linux3.2", "cgroup2-k8s", "cgroup-hybrid", "no-cgroup"])
+@pytest.mark.parametrize("tree", ["linux3.10-rhel7", "linux3.2", "linux2.6.38", "cgroup2-k8s", "cgroup-hybrid",
+                                  "no-cgroup"])
 def test_synthetic_eras_agree(tree):
     """Every process of the synthetic trees: the era's arithmetic gives the printed score
     (the sums are written out in tests/fixtures/synthetic/README.md)."""
@@ -153,7 +155,37 @@ def test_synthetic_eras_agree(tree):
 def test_era_override():
     e = oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain(era="5.9")
     assert e.era == "5.9" and e.agrees is False  # the 5.9 formula does not give what 3.10 printed
-    assert oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain().era == "3.8"
+    assert oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain().era == "3.5"
+    # page tables: 2.6.38 does not count them, 2.6.39 does
+    old = oomutil.Process(500, root=str(SYN / "linux2.6.38"))
+    assert (old.explain().era, old.explain().pgtables_pages, old.explain().predicted_oom_score) == ("2.6.36", 0, 410)
+    assert old.explain(era="2.6.39").predicted_oom_score == 411
+
+
+def test_root_bonus_only_in_the_initial_user_namespace():
+    tree = str(SYN / "linux3.10-rhel7")
+    java, podroot = oomutil.Process(500, root=tree).explain(), oomutil.Process(800, root=tree).explain()
+    assert (java.root_bonus_pages, java.predicted_oom_score) == (30 * 2500, 410)
+    assert (podroot.root_bonus_pages, podroot.predicted_oom_score, podroot.agrees) == (0, 440, True)
+    # victim ranks with the same arithmetic: podroot (no bonus) ahead of java, behind worker
+    report = victim.predict(tree)
+    assert [c.pid for c in report.candidates[:3]] == [600, 800, 500]
+    assert report.candidates[1].badness_pages - report.candidates[2].badness_pages == 30 * 2500
+
+
+def test_victim_before_5_9_clamps_and_keeps_the_first_of_equals(tmp_path):
+    """3.10: two candidates with adj -800 both clamp to 1 page; the kernel keeps the first
+    it scanned (fork order: the earlier start time), and victim calls it a tie."""
+    tree = tmp_path / "t"
+    shutil.copytree(SYN / "linux3.10-rhel7", tree)
+    for pid in (500, 600, 800):
+        (tree / "proc" / str(pid) / "oom_score_adj").write_text("-800\n")
+    report = victim.predict(str(tree))
+    assert {c.badness_pages for c in report.candidates} == {1}
+    starts = {c.pid: c.start_time_ticks for c in report.candidates}
+    first = min(report.candidates, key=lambda c: (c.start_time_ticks, c.pid)).pid
+    assert report.victim.pid == first and report.last_scanned_wins is False
+    assert sorted(report.tied) == sorted(starts) and report.tied[0] == first
 
 
 def test_reviewed_edge_cases(cli, tmp_path):
@@ -174,7 +206,6 @@ def test_reviewed_edge_cases(cli, tmp_path):
     code, out, _ = cli("--root", K8S, "victim", "--set", "300=5", "--json")  # adj -1000 lifted
     assert 300 in [c["pid"] for c in json.loads(out)["candidates"]]
     # a kernel older than any formula: show still shows the process, without explain
-    import shutil
 
     shutil.copytree(SYN / "linux3.2", tmp_path / "old", symlinks=True)
     (tmp_path / "old/proc/sys/kernel/osrelease").write_text("2.6.32-754.el6.x86_64\n")

@@ -12,7 +12,7 @@ import errno
 import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Callable, Dict, Optional, TypeVar
+    from typing import Callable, Dict, List, Optional, TypeVar
     T = TypeVar("T")
 
 from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, ParseError
@@ -63,6 +63,18 @@ def read_parsed(
     except ParseError as err:
         err.path, err.pid = path, pid
         raise
+
+
+def list_dir(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> List[str]:
+    """The names in directory ``path`` (relative to ``dir_fd`` when given); errors as read_bytes."""
+    try:
+        fd = os.open(path, O_DIR, dir_fd=dir_fd)
+        try:
+            return os.listdir(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
 
 
 def read_optional(path: str, parse: Callable[[bytes], T], **kwargs) -> Optional[T]:

@@ -3,9 +3,11 @@ proc_oom_score()), per era, in C integer semantics.  Pure: no I/O here.
 
 Eras (the first mainline release of each change):
 
-- 2.6.36 (a63d83f427fb): points = (rss + page tables + swap) * 1000 / totalpages, minus 30
-  for CAP_SYS_ADMIN, plus oom_score_adj; at least 1, at most 1000.  /proc shows it as is.
-- 3.8 (a7f638f999ff): points in pages; oom_score_adj is added as
+- 2.6.36 (a63d83f427fb): points = (rss + swap) * 1000 / totalpages, minus 30 for
+  CAP_SYS_ADMIN, plus oom_score_adj; at least 1, at most 1000.  /proc shows it as is.
+- 2.6.39 (f755a042d82b, "oom: use pte pages in OOM score"; backported to 2.6.36.y and
+  later stable series): page tables join rss + swap.
+- 3.5 (a7f638f999ff): points in pages; oom_score_adj is added as
   ``adj * (totalpages / 1000)``; at least 1.  /proc shows ``points * 1000 / totalpages``.
   Until 3.13 the root bonus is 30 adj units; 3.14 to 4.16 (778c14affaf9) 3 % of the
   task's own points; 4.17 removed it.
@@ -14,6 +16,12 @@ Eras (the first mainline release of each change):
 
 ``totalpages`` is RAM + swap in pages for /proc and a system-wide OOM, and the limit of
 the memory cgroup that ran out (plus the swap it may use) for a cgroup OOM.
+
+Among candidates of equal badness the kernel keeps the first it scanned until 5.2
+(oom_evaluate_task(): "prefer thread group leaders"), and the last it scanned since that
+check went (Tetsuo Handa's 2019 patch, in 5.3-era sources; the release is inferred).
+The scan runs in fork order (the task list; for a cgroup, pre-order over its cgroups),
+not pid order.
 """
 
 from __future__ import annotations
@@ -34,8 +42,10 @@ OOM_SCORE_ADJ_MAX = 1000
 CAP_SYS_ADMIN = 21  # include/uapi/linux/capability.h
 ADJ_MIN_REASON = "oom_score_adj -1000"  # the one reason a what-if adj can lift
 
-ERAS = ("2.6.36", "3.8", "3.14", "4.17", "5.9")  # each: the first release of a formula
-
+ERAS = ("2.6.36", "2.6.39", "3.5", "3.14", "4.17", "5.9")  # each: the first release of a formula
+_PER_MILLE_ERAS = ("2.6.36", "2.6.39")  # badness on the 1..1000 scale, not in pages
+_ROOT_BONUS_ERAS = ("2.6.36", "2.6.39", "3.5", "3.14")  # CAP_SYS_ADMIN got a bonus until 4.16
+LAST_SCANNED_WINS = (5, 3, 0)  # ties: the first scanned task kept before, the last since
 
 def c_div(a: int, b: int) -> int:
     """C's integer division: truncates toward zero (Python's // floors)."""
@@ -64,12 +74,85 @@ def era_of(release: str) -> str:
     return era
 
 
-def badness_pages(rss_bytes: int, swap_bytes: int, pgtables_bytes: int, adj: int,
-                  totalpages: int, page_size: int) -> int:
-    """oom_badness() of a killable task since 5.9 (and, but for the clamp and the root
-    bonus, since 3.8): its pages plus its adjustment in pages."""
-    points = rss_bytes // page_size + swap_bytes // page_size + pgtables_bytes // page_size
-    return points + adj * c_div(totalpages, 1000)
+def points_pages(rss_bytes: int, swap_bytes: int, pgtables_bytes: int, page_size: int, era: str,
+                 pmd_bytes: int = 0) -> int:
+    """What oom_badness() counts for a task before its adjustment: resident pages (shared
+    ones in full) and swap entries; page tables since 2.6.39, with the PMD pages that
+    4.0-4.14 counted apart (VmPMD)."""
+    points = rss_bytes // page_size + swap_bytes // page_size
+    if era != "2.6.36":
+        points += (pgtables_bytes + pmd_bytes) // page_size
+    return points
+
+
+def root_bonus_pages(points: int, totalpages: int, era: str, root_bonus: bool) -> int:
+    """What CAP_SYS_ADMIN (in the initial user namespace) took off a task's badness, in
+    pages: 30 adj units in 3.5-3.13, 3 % of its points in 3.14-4.16, none since 4.17.
+    (The per-mille eras took 30 per mille off the per-mille badness; see oom_badness().)"""
+    if not root_bonus:
+        return 0
+    if era == "3.14":
+        return points * 3 // 100
+    if era == "3.5":
+        return 30 * c_div(totalpages, 1000)  # "adj -= 30" before scaling
+    return 0
+
+
+def oom_badness(points: int, adj: int, totalpages: int, era: str, root_bonus: bool = False) -> int:
+    """oom_badness() of a candidate in ``era``: pages since 3.5, per mille before.
+
+    ``root_bonus``: the task has CAP_SYS_ADMIN in the initial user namespace
+    (has_capability_noaudit()); only kernels before 4.17 look at it.
+    """
+    totalpages = max(totalpages, 1)
+    if era in _PER_MILLE_ERAS:
+        badness = points * 1000 // totalpages - (30 if root_bonus else 0) + adj
+        return min(max(badness, 1), 1000)
+    badness = points - root_bonus_pages(points, totalpages, era, root_bonus) + adj * c_div(totalpages, 1000)
+    return badness if era == "5.9" else max(badness, 1)  # until 5.9 "points > 0 ? points : 1"
+
+
+def proc_oom_score(badness: Optional[int], totalpages: int, era: str) -> int:
+    """/proc/PID/oom_score for a task of this badness (None: not a candidate)."""
+    if badness is None:
+        return 0
+    totalpages = max(totalpages, 1)
+    if era in _PER_MILLE_ERAS:
+        return badness
+    if era == "5.9":
+        return c_div((1000 + c_div(badness * 1000, totalpages)) * 2, 3)
+    return badness * 1000 // totalpages
+
+
+def pages_per_unit(era: str, totalpages: int) -> int:
+    """Pages in one unit of badness: 1 since 3.5, totalpages / 1000 in the per-mille eras."""
+    return max(totalpages // 1000, 1) if era in _PER_MILLE_ERAS else 1
+
+
+def last_scanned_wins(release: str) -> bool:
+    """Whether, among equal badness, the kernel picks the task it scans last (5.3+)."""
+    return kernel_version(release) >= LAST_SCANNED_WINS
+
+
+def choice_key(badness: int, start_time_ticks: Optional[int], pid: int, last_wins: bool) -> tuple:
+    """Sort key putting candidates in the order the kernel would choose them: highest
+    badness first; among equals the one it scans last (5.3+) or first.  The scan follows
+    fork order, which start time and then pid stand for (pids wrap, start times do not)."""
+    order = (start_time_ticks or 0, pid)
+    if last_wins:
+        return (-badness, -order[0], -order[1])
+    return (-badness, order[0], order[1])
+
+
+def root_bonus_applies(era: str, cap_eff: Optional[int], initial_user_ns: Callable[[], Optional[bool]]) -> bool:
+    """Whether oom_badness() gave a task the CAP_SYS_ADMIN bonus (kernels before 4.17):
+    the bit in CapEff, held in the initial user namespace (has_capability_noaudit()
+    checks init_user_ns: root of a rootless container has the bit and no bonus).
+    ``initial_user_ns`` reads that (uid_map), called only where it matters; None:
+    unknown (a kernel before user namespaces), counted as the initial one."""
+    if era not in _ROOT_BONUS_ERAS or cap_eff is None or not cap_eff >> CAP_SYS_ADMIN & 1:
+        return False
+    return initial_user_ns() is not False
 
 
 @dataclass(frozen=True)
@@ -88,7 +171,7 @@ class Explanation:
     oom_score_adj: int
     adj_pages: int  # oom_score_adj * (totalpages / 1000): the adjustment in pages
     root_bonus_pages: int  # what CAP_SYS_ADMIN took off (0 since 4.17)
-    badness_pages: Optional[int]  # oom_badness() (per-mille before 3.8); None if not a candidate
+    badness_pages: Optional[int]  # oom_badness() (per mille before 3.5); None if not a candidate
     killable: bool
     unkillable_reason: Optional[str]
     predicted_oom_score: int
@@ -100,49 +183,33 @@ class Explanation:
 
 
 def explain(status: PidStatus, adj: int, kernel_oom_score: Optional[int], totalpages: int,
-            page_size: int, era: str, unkillable_reason: Optional[str], drift_pages: int = 0) -> Explanation:
+            page_size: int, era: str, unkillable_reason: Optional[str], drift_pages: int = 0,
+            root_bonus: bool = False) -> Explanation:
     """Recompute /proc/PID/oom_score of one task from its status and oom_score_adj.
 
     ``drift_pages``: how far the kernel's own RSS counters may be from status (see
     counter_drift_pages()); a mismatch within it is reported as such, not hidden.
+    ``root_bonus``: see has_root_bonus().
     """
     if era not in ERAS:
         raise InvalidValue(f"unknown era {era!r}; valid: {', '.join(ERAS)}")
     rss, swap, pgtables = status.memory_bytes()
     rss_pages = rss // page_size
     swap_pages = (swap or 0) // page_size
-    # 4.0-4.14 counted PMD pages apart (VmPMD); 4.15 folded them into mm_pgtables_bytes.
-    pgtables_pages = ((pgtables or 0) + (status.pmd_bytes or 0)) // page_size
-    points = rss_pages + swap_pages + pgtables_pages
-    cap_admin = status.cap_eff is not None and bool(status.cap_eff >> CAP_SYS_ADMIN & 1)
+    points = points_pages(rss, swap or 0, pgtables or 0, page_size, era, status.pmd_bytes or 0)
+    pgtables_pages = points - rss_pages - swap_pages
     per_adj = c_div(totalpages, 1000)
-    adj_pages = adj * per_adj
-    bonus = 0  # the root bonus, in pages
-    if cap_admin and era == "3.14":
-        bonus = points * 3 // 100
-    elif cap_admin and era == "3.8":
-        bonus = 30 * per_adj  # "adj -= 30" before scaling
+    bonus = root_bonus_pages(points, totalpages, era, root_bonus)
     killable = unkillable_reason is None
-    badness: Optional[int] = None
-    if not killable:
-        predicted = 0
-    elif era == "2.6.36":
-        # per-mille of totalpages, not pages: minus 30 for root, plus adj, within 1..1000
-        badness = points * 1000 // totalpages - (30 if cap_admin else 0) + adj
-        badness = predicted = min(max(badness, 1), 1000)
-    elif era == "5.9":
-        badness = points + adj_pages
-        predicted = c_div((1000 + c_div(badness * 1000, totalpages)) * 2, 3)
-    else:  # 3.8 .. 5.8: at least 1 page for a candidate; /proc shows per-mille of totalpages
-        badness = max(points - bonus + adj_pages, 1)
-        predicted = badness * 1000 // totalpages
+    badness = oom_badness(points, adj, totalpages, era, root_bonus) if killable else None
+    predicted = proc_oom_score(badness, totalpages, era)
     return Explanation(
         era=era, page_size=page_size, totalpages=totalpages, rss_pages=rss_pages,
         rss_anon_pages=_pages(status.rss_anon_bytes, page_size),
         rss_file_pages=_pages(status.rss_file_bytes, page_size),
         rss_shmem_pages=_pages(status.rss_shmem_bytes, page_size),
         swap_pages=swap_pages, pgtables_pages=pgtables_pages, oom_score_adj=adj,
-        adj_pages=adj_pages, root_bonus_pages=bonus,
+        adj_pages=adj * per_adj, root_bonus_pages=bonus,
         badness_pages=badness, killable=killable, unkillable_reason=unkillable_reason,
         predicted_oom_score=predicted, kernel_oom_score=kernel_oom_score,
         agrees=None if kernel_oom_score is None else predicted == kernel_oom_score,
@@ -154,22 +221,28 @@ def _within_drift(badness: Optional[int], kernel: Optional[int], predicted: int,
                   era: str, drift: int) -> Optional[bool]:
     if badness is None or kernel is None or kernel == predicted or not drift or era != "5.9":
         return None
-    low = c_div((1000 + c_div((badness - drift) * 1000, totalpages)) * 2, 3)
-    high = c_div((1000 + c_div((badness + drift) * 1000, totalpages)) * 2, 3)
+    low = proc_oom_score(badness - drift, totalpages, era)
+    high = proc_oom_score(badness + drift, totalpages, era)
     return low <= kernel <= high
 
 
-def counter_drift_pages(release: str, cpus: int) -> int:
+def counter_drift_pages(release: str, online_cpus: int) -> int:
     """How far oom_badness()'s view of a task's memory may lag behind /proc/PID/status.
 
-    Since 6.2 (f1a7941243c1) the RSS counters are per-CPU: oom_badness() reads the global
-    part only, while status adds up every CPU's (82241a83cd15).  Each CPU holds less than
-    one batch (max(32, 2 * CPUs) pages) per counter, and four counters count (file, anon,
-    shmem, swap entries).  Before 6.2 status and oom_score read the same counters: 0.
+    Since 6.2 (f1a7941243c1) the RSS counters are per-CPU.  Both read the same
+    approximate global part until status moved to exact sums (82241a83cd15: 6.16, and
+    the stable series 6.12.39+; 6.6.y and 6.15.y got it too, from 6.6.99 and 6.15.7 by
+    the date of the stable review, 2025-07-15: inferred).  oom_badness() reads exact sums
+    too since 7.0 (Mathieu Desnoyers' patch, 2026).  In between, each online CPU holds
+    less than one batch (lib/percpu_counter.c: max(32, 2 * online CPUs) pages) of each of
+    the four counters that count (file, anon, shmem, swap entries).  Elsewhere: 0.
     """
-    if kernel_version(release) < (6, 2, 0):
+    v = kernel_version(release)
+    exact_status = (v >= (6, 16, 0) or (v[:2] == (6, 15) and v >= (6, 15, 7))
+                    or (v[:2] == (6, 12) and v >= (6, 12, 39)) or (v[:2] == (6, 6) and v >= (6, 6, 99)))
+    if not exact_status or v >= (7, 0, 0):
         return 0
-    return 4 * cpus * max(32, 2 * cpus)
+    return 4 * online_cpus * max(32, 2 * online_cpus)
 
 
 def describe_score(e: Explanation, size: Callable[[int], str]) -> str:
@@ -181,7 +254,7 @@ def describe_score(e: Explanation, size: Callable[[int], str]) -> str:
     points = e.rss_pages + e.swap_pages + e.pgtables_pages
     memory = f"{size(points * e.page_size)} of the {size(e.totalpages * e.page_size)} the kernel counts"
     if e.era == "5.9":
-        mem_only = c_div((1000 + c_div(points * 1000, e.totalpages)) * 2, 3)
+        mem_only = proc_oom_score(points, e.totalpages, e.era)
         text = f"{e.predicted_oom_score} = 666 baseline + {mem_only - 666} for {memory}"
         if e.oom_score_adj:
             text += f" {_signed(e.predicted_oom_score - mem_only)} for oom_score_adj {e.oom_score_adj}"
@@ -230,11 +303,13 @@ def unkillable_reason(pid: int, status: PidStatus, adj: Optional[int], global_in
     return None
 
 
-def adj_to_rank(badness: int, adj: int, target: int, totalpages: int, first: bool) -> Optional[int]:
+def adj_to_rank(badness: int, adj: int, target: int, totalpages: int, first: bool, era: str = "5.9") -> Optional[int]:
     """The oom_score_adj that puts a task with ``badness`` (at ``adj``) strictly above
     (``first``) or below another task's badness ``target``; None if no value in
-    -999..1000 does.  Ties go to the task the kernel scans last, so strictness is kept."""
-    per_adj = c_div(totalpages, 1000)
+    -999..1000 does.  Ties go by scan order, so strictness is kept.  One adj unit is
+    totalpages / 1000 pages, or one per-mille point before 3.5; the clamp of badness to 1
+    (before 5.9) is not undone here."""
+    per_adj = 1 if era in _PER_MILLE_ERAS else c_div(totalpages, 1000)
     points = badness - adj * per_adj
     if per_adj <= 0:
         return None

@@ -60,13 +60,17 @@ class MemoryCgroup:
     limit_bytes: Optional[int]  # its own limit
     effective_limit_bytes: Optional[int]  # the smallest limit of it and its ancestors
     limited_by: Optional[str]  # the path whose limit that is
-    headroom_bytes: Optional[int]  # the least (limit - usage) of it and its limited ancestors
+    headroom_bytes: Optional[int]  # the least (limit - usage) of it and its limited ancestors,
+    #                                memory and (v1) memory+swap limits alike
     oom_scope: Optional[str]  # the cgroup with that least room: the one a charge here would
     #                           push over its limit, so the one whose OOM kills (its subtree)
     high_bytes: Optional[int]  # v2 memory.high: throttling, not OOM
     low_bytes: Optional[int]  # v2 memory.low: protected from reclaim
     swap_limit_bytes: Optional[int]  # v2 memory.swap.max
     memsw_limit_bytes: Optional[int]  # v1 memory.memsw.limit_in_bytes (memory + swap)
+    memsw_usage_bytes: Optional[int]  # v1 memory.memsw.usage_in_bytes
+    use_hierarchy: Optional[bool]  # v1 memory.use_hierarchy: 0 (possible before 5.11) means
+    #                                its limit binds only its own tasks, not its children's
     peak_bytes: Optional[int]
     failcnt: Optional[int]  # v1 memory.failcnt: charges that hit the limit
     oom_count: Optional[int]  # v2 memory.events oom: the limit was hit and reclaim failed
@@ -147,35 +151,53 @@ def _file(directory: str, name: str, parse):
     return _fs.unless_missing(_fs.read_parsed, os.path.join(directory, name), parse)
 
 
-def _own(h: Hierarchy, directory: str) -> Tuple[Optional[int], Optional[int]]:
-    """(usage, own limit) of one cgroup directory."""
-    if h.version == 1:
-        return (_file(directory, "memory.usage_in_bytes", _fs.parse_int),
-                _file(directory, "memory.limit_in_bytes", parse_v1_limit))
-    return _file(directory, "memory.current", _fs.parse_int), _file(directory, "memory.max", parse_v2_limit)
+class _Counters:
+    """What one cgroup's limits are, for its descendants' effective limit and OOM scope."""
+
+    __slots__ = ("path", "usage", "limit", "memsw_usage", "memsw_limit", "hierarchical")
+
+    def __init__(self, h: Hierarchy, path: str, directory: str) -> None:
+        self.path = path
+        self.memsw_usage = self.memsw_limit = None
+        self.hierarchical: Optional[bool] = True
+        if h.version == 1:
+            self.usage = _file(directory, "memory.usage_in_bytes", _fs.parse_int)
+            self.limit = _file(directory, "memory.limit_in_bytes", parse_v1_limit)
+            # a charge fails on whichever counter it would push over: memory, or memory +
+            # swap where swap accounting is on (mm/memcontrol.c try_charge_memcg())
+            self.memsw_usage = _file(directory, "memory.memsw.usage_in_bytes", _fs.parse_int)
+            self.memsw_limit = _file(directory, "memory.memsw.limit_in_bytes", parse_v1_limit)
+            # before 5.11 (bef8620cd8e0) use_hierarchy 0 kept children's charges out of this
+            # cgroup: its limit did not bind them, and its OOM scanned its own tasks only
+            self.hierarchical = _file(directory, "memory.use_hierarchy", parse_bool)
+        else:
+            self.usage = _file(directory, "memory.current", _fs.parse_int)
+            self.limit = _file(directory, "memory.max", parse_v2_limit)
 
 
-def _read(h: Hierarchy, path: str, directory: str,
-          ancestors: List[Tuple[str, Optional[int], Optional[int]]]) -> MemoryCgroup:
-    """Read one cgroup; ``ancestors`` are (path, usage, limit) from the top down."""
+def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counters]) -> MemoryCgroup:
+    """Read one cgroup (``own``: its counters); ``ancestors`` from the top down."""
     def f(name, parse):
         return _file(directory, name, parse)
 
-    usage, limit = _own(h, directory)
+    path = own.path
+    usage, limit = own.usage, own.limit
     effective, limited_by, headroom, scope = None, None, None, None
-    for p, u, lim in [*ancestors, (path, usage, limit)]:
-        if lim is None:
-            continue
-        if effective is None or lim <= effective:
-            effective, limited_by = lim, p
-        if u is not None and (headroom is None or lim - u < headroom):
-            headroom, scope = lim - u, p
+    for c in [*ancestors, own]:
+        if c is not own and c.hierarchical is False:
+            continue  # use_hierarchy 0: its limit is not ours
+        for u, lim in ((c.usage, c.limit), (c.memsw_usage, c.memsw_limit)):
+            if lim is None:
+                continue
+            if lim is c.limit and (effective is None or lim <= effective):
+                effective, limited_by = lim, c.path
+            if u is not None and (headroom is None or lim - u < headroom):
+                headroom, scope = lim - u, c.path
     procs = f("cgroup.procs", parse_procs)
-    high = low = swap = memsw = failcnt = oom = oom_kill = group_kill = None
+    high = low = swap = failcnt = oom = oom_kill = group_kill = None
     events = events_local = kill_disable = under_oom = oom_group = pressure = swappiness = None
     if h.version == 1:
         oom_control = f("memory.oom_control", parse_flat_keyed) or {}
-        memsw = f("memory.memsw.limit_in_bytes", parse_v1_limit)
         peak = f("memory.max_usage_in_bytes", _fs.parse_int)
         failcnt = f("memory.failcnt", _fs.parse_int)
         oom_kill = oom_control.get("oom_kill")  # 4.13+
@@ -198,7 +220,8 @@ def _read(h: Hierarchy, path: str, directory: str,
         usage_bytes=usage, limit_bytes=limit, effective_limit_bytes=effective,
         limited_by=limited_by, headroom_bytes=headroom, oom_scope=scope or limited_by,
         high_bytes=high, low_bytes=low,
-        swap_limit_bytes=swap, memsw_limit_bytes=memsw, peak_bytes=peak, failcnt=failcnt,
+        swap_limit_bytes=swap, memsw_limit_bytes=own.memsw_limit, memsw_usage_bytes=own.memsw_usage,
+        use_hierarchy=own.hierarchical if h.version == 1 else None, peak_bytes=peak, failcnt=failcnt,
         oom_count=oom, oom_kill_count=oom_kill, oom_group_kill_count=group_kill,
         events=events, events_local=events_local, oom_kill_disable=kill_disable,
         under_oom=under_oom, oom_group=oom_group, pressure=pressure, swappiness=swappiness,
@@ -227,13 +250,14 @@ def memory_cgroups(root: Union[Root, str, None] = None) -> List[MemoryCgroup]:
     if h is None:
         raise NotAvailable("no memory cgroup hierarchy is mounted", path=r.sys("fs", "cgroup"))
     found: List[MemoryCgroup] = []
-    # directory -> (path, usage, limit) of it and every cgroup above it, from the top
-    chains: Dict[str, List[Tuple[str, Optional[int], Optional[int]]]] = {}
+    # directory -> the counters of it and every cgroup above it, from the top
+    chains: Dict[str, List[_Counters]] = {}
     for directory, subdirs, _ in os.walk(h.directory):
         subdirs.sort()
         above = chains.get(os.path.dirname(directory), []) if directory != h.directory else []
-        group = _read(h, _path_of(h, directory), directory, above)
-        chains[directory] = [*above, (group.path, group.usage_bytes, group.limit_bytes)]
+        own = _Counters(h, _path_of(h, directory), directory)
+        group = _read(h, own, directory, above)
+        chains[directory] = [*above, own]
         found.append(group)
     return found
 
@@ -254,9 +278,8 @@ def memory_cgroup(path: str, root: Union[Root, str, None] = None) -> MemoryCgrou
     d = directory
     while d != h.directory:
         d = os.path.dirname(d)
-        usage, limit = _own(h, d)
-        ancestors.append((_path_of(h, d), usage, limit))
-    return _read(h, path, directory, ancestors[::-1])
+        ancestors.append(_Counters(h, _path_of(h, d), d))
+    return _read(h, _Counters(h, path, directory), directory, ancestors[::-1])
 
 
 def process_cgroup(pid: int, root: Union[Root, str, None] = None) -> Optional[MemoryCgroup]:

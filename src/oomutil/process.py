@@ -19,13 +19,13 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import InvalidValue, NoSuchProcess, NotAvailable
-from .badness import Explanation, counter_drift_pages, era_of, unkillable_reason
+from .badness import Explanation, counter_drift_pages, era_of, root_bonus_applies, unkillable_reason
 from .badness import explain as explain_score
 from .cgroups import MemoryCgroup, cgroup_or_none
 from .procfs.meminfo import read_totalpages
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import (PidStat, PidStatus, parse_comm, parse_stat, parse_status,
-                         read_pid1_is_global_init)
+from .procfs.pid import (PidStat, PidStatus, parse_comm, parse_stat, parse_status, parse_uid_map,
+                         read_mm_status, read_pid1_is_global_init)
 from .procfs.sysctl import read_kernel_release, read_overcommit_memory
 from .root import Root, as_root
 from .users import user_name
@@ -191,7 +191,9 @@ class Process:
     def memory_cgroup(self) -> Optional[MemoryCgroup]:
         """The memory cgroup this process is charged to (/proc/PID/cgroup), with its
         limits and counters; None without a memory controller or outside this view."""
-        return cgroup_or_none(self._read("cgroup", parse_memory_cgroup), self.root)
+        tid = self._mm_view()[1]  # a leader that exited stays in the cgroup it died in
+        name = "cgroup" if tid is None else f"task/{tid}/cgroup"
+        return cgroup_or_none(self._read(name, parse_memory_cgroup), self.root)
 
     def explain(self, era: Optional[str] = None) -> Explanation:
         """oom_score taken apart, recomputed with the kernel's arithmetic for ``era``
@@ -212,14 +214,29 @@ class Process:
         global_init = self.pid == 1 and read_pid1_is_global_init(self.root)
         with self.oneshot():  # one incarnation for every read below; each read afresh
             for _ in range(5):
-                status = self._fresh("status", parse_status)
+                status = self._fresh_mm_status()
                 adj = self._fresh("oom_score_adj", _fs.parse_int)
                 score = _fs.unless_missing(self._fresh, "oom_score", _fs.parse_int)
-                if self._fresh("status", parse_status).memory_bytes() == status.memory_bytes():
+                if self._fresh_mm_status().memory_bytes() == status.memory_bytes():
                     break
+            root_bonus = root_bonus_applies(era, status.cap_eff,
+                                            lambda: _fs.unless_missing(self._fresh, "uid_map", parse_uid_map))
         return explain_score(status, adj, score, totalpages, page_size, era,
                              unkillable_reason(self.pid, status, adj, global_init),
-                             counter_drift_pages(release, self.root.cpu_count()))
+                             counter_drift_pages(release, self.root.online_cpus()), root_bonus)
+
+    def _fresh_mm_status(self) -> PidStatus:
+        return read_mm_status(self._fresh("status", parse_status), dir_fd=self._dir_fd, pid=self.pid)[0]  # type: ignore[arg-type]
+
+    def _mm_view(self):
+        """(status as the OOM killer sees the process, the thread whose memory it shows or
+        None): see read_mm_status(); once per oneshot()."""
+        if self._dir_fd is None:
+            with self.oneshot():
+                return self._mm_view()
+        if "mm" not in self._cache:
+            self._cache["mm"] = read_mm_status(self.status(), dir_fd=self._dir_fd, pid=self.pid)
+        return self._cache["mm"]
 
     def _fresh(self, name: str, parse):
         """Read ``name`` again through the open pid directory, past the oneshot cache."""
@@ -235,8 +252,9 @@ class Process:
         return Uids(*self.status().uids)
 
     def memory(self) -> ProcessMemory:
-        """RSS, swap and page tables in bytes, from status: the one file that has all three."""
-        return ProcessMemory(*self.status().memory_bytes())
+        """RSS, swap and page tables in bytes, from status: the one file that has all three
+        (a live thread's, when the leader has exited: see read_mm_status())."""
+        return ProcessMemory(*self._mm_view()[0].memory_bytes())
 
     def info(self, era: Optional[str] = None) -> ProcessInfo:
         """All of the above in one record, reading each file once.

@@ -24,10 +24,14 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
-from .badness import unkillable_reason
+from .badness import (choice_key, era_of, last_scanned_wins, oom_badness, points_pages, root_bonus_applies,
+                      unkillable_reason)
 from .cgroup_names import group_key
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status, read_pid1_is_global_init
+from .procfs.meminfo import read_totalpages
+from .procfs.pid import (PidStat, PidStatus, parse_stat, parse_status, parse_uid_map, read_mm_status,
+                         read_pid1_is_global_init)
+from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .users import user_name
 
@@ -54,6 +58,14 @@ class ProcessRecord:
     cgroup: Optional[str]  # memory cgroup path (v1 memory hierarchy, else cgroup2)
     killable: Optional[bool]  # False: the kernel never picks it (see unkillable_reason)
     unkillable_reason: Optional[str]  # "kernel thread", "global init", "zombie", ...
+    start_time_ticks: Optional[int]  # stat field 22: the kernel scans in fork order, and
+    #                                  among equal badness this decides (see badness.py)
+    points_pages: Optional[int]  # what oom_badness() counts before oom_score_adj, as this
+    #                              kernel counts it: rss + swap + page tables, in pages
+    root_bonus: Optional[bool]  # CAP_SYS_ADMIN bonus (kernels before 4.17 only)
+    badness_pages: Optional[int]  # oom_badness() in a system-wide OOM on this kernel: the
+    #                               number the kernel compares (oom_score is it, rounded);
+    #                               None: not a candidate, or the kernel is not known
     cmdline: Optional[str] = None  # only when asked for: arguments joined by spaces
 
 
@@ -68,11 +80,12 @@ class _Task:
     NoSuchProcess (the process is gone) propagates and the scan passes the process over.
     """
 
-    __slots__ = ("pid", "fd", "_files", "scan")
+    __slots__ = ("pid", "fd", "_files", "scan", "_mm")
 
     def __init__(self, pid: int, scan: "_Scan") -> None:
         self.pid, self.scan = pid, scan
         self._files: Dict[str, object] = {}
+        self._mm: Optional[tuple] = None
         self.fd: Optional[int] = None
         try:
             self.fd = os.open(str(pid), _fs.O_DIR, dir_fd=scan.proc_fd)
@@ -107,10 +120,48 @@ class _Task:
         return self.read("oom_score_adj", _fs.parse_int)  # type: ignore[return-value]
 
     def status(self) -> Optional[PidStatus]:
-        return self.read("status", parse_status)  # type: ignore[return-value]
+        """status as the OOM killer sees the process: a live thread's memory and state
+        when the leader has exited (read_mm_status())."""
+        if self._mm is None:
+            status = self.read("status", parse_status)
+            if status is None or self.fd is None:
+                self._mm = (status, None)
+            else:
+                self._mm = read_mm_status(status, dir_fd=self.fd, pid=self.pid)  # type: ignore[arg-type]
+        return self._mm[0]
 
     def cgroup(self) -> Optional[str]:
-        return self.read("cgroup", parse_memory_cgroup)  # type: ignore[return-value]
+        self.status()
+        tid = self._mm[1] if self._mm else None  # a leader that exited stays where it died
+        name = "cgroup" if tid is None else f"task/{tid}/cgroup"
+        return self.read(name, parse_memory_cgroup)  # type: ignore[return-value]
+
+    def start_time(self) -> Optional[int]:
+        stat = self.read("stat", parse_stat)
+        return stat.start_time_ticks if isinstance(stat, PidStat) else None
+
+    def badness(self) -> tuple:
+        """(points, root bonus, system-wide badness) with this kernel's arithmetic; Nones
+        where the process is not a candidate or the kernel is unknown."""
+        kernel, status, adj = self.scan.kernel(), self.status(), self.adj()
+        if kernel is None or status is None or adj is None:
+            return None, None, None
+        era, totalpages, page_size = kernel[:3]
+        rss, swap, pgtables = status.memory_bytes()
+        points = points_pages(rss, swap or 0, pgtables or 0, page_size, era, status.pmd_bytes or 0)
+        bonus = root_bonus_applies(era, status.cap_eff, lambda: self.read("uid_map", parse_uid_map))
+        if self.reason() is not None:
+            return points, bonus, None
+        return points, bonus, oom_badness(points, adj, totalpages, era, bonus)
+
+    def kernel_order(self) -> tuple:
+        """Where the kernel's choice puts this process among those of equal oom_score:
+        candidates by badness, then by scan order; the others after them."""
+        badness = self.badness()[2]
+        kernel = self.scan.kernel()
+        if badness is None or kernel is None:
+            return (1, 0, 0, -self.pid)
+        return (0, *choice_key(badness, self.start_time(), self.pid, kernel[3]))
 
     def user(self) -> Optional[str]:
         status = self.status()
@@ -142,6 +193,7 @@ class _Task:
         status = self.status()
         reason = self.reason()
         rss, swap, pgtables = status.memory_bytes() if status else (None, None, None)
+        points, bonus, badness = self.badness()
         return ProcessRecord(
             pid=self.pid,
             comm=status.name if status else None,
@@ -155,6 +207,10 @@ class _Task:
             cgroup=self.cgroup(),
             killable=None if status is None else reason is None,
             unkillable_reason=reason,
+            start_time_ticks=self.start_time(),
+            points_pages=points,
+            root_bonus=bonus,
+            badness_pages=badness,
             cmdline=self.read("cmdline", _parse_cmdline) if cmdline else None,  # type: ignore[arg-type]
         )
 
@@ -170,6 +226,21 @@ class _Scan:
         except OSError as err:
             raise _fs.map_os_error(err, path) from err
         self._global_init: Optional[bool] = None
+        self._kernel: Optional[tuple] = None
+
+    def kernel(self) -> Optional[tuple]:
+        """(era, RAM + swap in pages, page size, last scanned wins on ties) of the root's
+        kernel, read once; None where the tree lacks its release or meminfo, or the
+        kernel predates every formula."""
+        if self._kernel is None:
+            try:
+                release = read_kernel_release(self.root)
+                page_size = self.root.page_size()
+                self._kernel = (era_of(release), read_totalpages(self.root, page_size), page_size,
+                                last_scanned_wins(release))
+            except (NotAvailable, AccessDenied, InvalidValue):
+                self._kernel = ()
+        return self._kernel or None
 
     def pids(self) -> List[int]:
         return [int(name) for name in os.listdir(self.proc_fd) if name.isdigit()]
@@ -210,9 +281,14 @@ class _SortKey:
     the higher pid (since 5.9 the kernel keeps the last of equal scores it scans,
     roughly the newest process)."""
 
-    def __init__(self, file: Optional[str], parse, extract, descending: bool, numeric: bool) -> None:
+    def __init__(self, file: Optional[str], parse, extract, descending: bool, numeric: bool,
+                 kernel_ties: bool = False) -> None:
         self.file, self.parse, self.extract = file, parse, extract
         self.descending, self.numeric = descending, numeric
+        # oom_score is coarse (one point is 0.15 % of RAM + swap): its ties are ordered as
+        # the kernel chooses, by badness and scan order (Task.kernel_order())
+        self.kernel_ties = kernel_ties
+        self.ranked_values: Dict[int, object] = {}  # pid -> value, from ranked()
 
     def ranked(self, scan: "_Scan", pids: List[int]) -> List[int]:
         """``pids`` best first, by this key read by path: one open per process, the
@@ -233,6 +309,7 @@ class _SortKey:
                     value = None
                 except NoSuchProcess:  # exited between its open and its read
                     continue
+                self.ranked_values[pid] = value
                 rows.append(order(value, pid))
         rows.sort()
         return [-row[2] for row in rows]  # order() ends with -pid
@@ -245,6 +322,16 @@ class _SortKey:
         if parsed is None or self.extract is None:
             return parsed
         return self.extract(parsed, task.scan.root)
+
+    def row_order(self, task: _Task) -> tuple:
+        """The order of a row read in full: order() plus, for oom_score, the kernel's."""
+        value = self.of(task)
+        if not self.kernel_ties or value is None:
+            return self.order(value, task.pid)
+        tie = task.kernel_order()
+        if not self.descending:
+            tie = tuple(-x for x in tie)
+        return (0, -value if self.descending else value, tie)
 
     def order(self, value, pid: int) -> tuple:
         if value is None:
@@ -270,7 +357,7 @@ def _sort_key(name: str, reverse: bool) -> _SortKey:
     if name not in SORT_KEYS:
         raise InvalidValue(f"unknown sort key {name!r}; valid: {', '.join(SORT_KEYS)}")
     file, parse, extract, descending, numeric = SORT_KEYS[name]
-    return _SortKey(file, parse, extract, descending != reverse, numeric)
+    return _SortKey(file, parse, extract, descending != reverse, numeric, kernel_ties=name == "score")
 
 
 # -- the public calls ------------------------------------------------------------------
@@ -361,22 +448,28 @@ def _records(scan: _Scan, pids: List[int], key: _SortKey, checks: List[Filter], 
     the values they show.
     """
     rows: List[tuple] = []
+    cut = None  # the ranked value of the last row within the limit
     for pid in pids:
         if limit is not None and len(rows) >= limit:
-            break
+            # oom_score ties at the cut are read too: the kernel's order among them
+            # decides which make the table
+            if not key.kernel_ties or key.ranked_values.get(pid, cut) != cut or cut is None:
+                break
         try:
             task = _Task(pid, scan)
         except NoSuchProcess:
             continue
         try:
             if all(check(task) for check in checks):
-                rows.append((key.order(key.of(task), pid), task.record(cmdline)))
+                rows.append((key.row_order(task), task.record(cmdline)))
+                if limit is not None and len(rows) == limit:
+                    cut = key.ranked_values.get(pid)
         except NoSuchProcess:
             continue
         finally:
             task.close()
     rows.sort(key=lambda row: row[0])
-    return [record for _, record in rows]
+    return [record for _, record in rows[:limit]]
 
 
 @dataclass(frozen=True)
@@ -410,7 +503,8 @@ def group_records(records: Iterable[ProcessRecord], by: str) -> List[ProcessGrou
         members.setdefault(name, []).append(r)
     groups = []
     for name, rs in members.items():
-        best = min(rs, key=lambda r: (r.oom_score is None, -(r.oom_score or 0), -r.pid))
+        best = min(rs, key=lambda r: (r.oom_score is None, -(r.oom_score or 0), r.badness_pages is None,
+                                      -(r.badness_pages or 0), -r.pid))
         groups.append(ProcessGroup(
             group=name,
             processes=len(rs),

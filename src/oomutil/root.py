@@ -77,19 +77,23 @@ class Root:
             pass
         return 4096
 
-    def cpu_count(self) -> int:
-        """The kernel's possible CPUs (sys/devices/system/cpu/possible, "0-63"); on the live
-        root without that file, os.cpu_count(); 1 where nothing says."""
-        try:
-            with open(self.sys("devices", "system", "cpu", "possible"), encoding="ascii") as f:
-                text = f.read().strip()
-            count = 0
-            for part in text.split(","):
-                low, _, high = part.partition("-")
-                count += int(high or low) - int(low) + 1
-            return count
-        except (OSError, ValueError):
-            return (os.cpu_count() or 1) if self.is_live else 1
+    def online_cpus(self) -> int:
+        """The kernel's online CPUs (sys/devices/system/cpu/online, "0-63"): what its
+        per-CPU counter batches are sized by (lib/percpu_counter.c).  A tree captured
+        before "online" was copied has "possible" only; on the live root without either,
+        os.cpu_count(); 1 where nothing says."""
+        for name in ("online", "possible"):
+            try:
+                with open(self.sys("devices", "system", "cpu", name), encoding="ascii") as f:
+                    text = f.read().strip()
+                count = 0
+                for part in text.split(","):
+                    low, _, high = part.partition("-")
+                    count += int(high or low) - int(low) + 1
+                return count
+            except (OSError, ValueError):
+                continue
+        return (os.cpu_count() or 1) if self.is_live else 1
 
     def self_pid(self) -> int:
         """The pid ``proc/self`` points to: the caller on a live root, the capturing

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .badness import ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_to_rank, badness_pages
+from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_to_rank, choice_key,
+                      counter_drift_pages, era_of, last_scanned_wins, oom_badness, pages_per_unit,
+                      points_pages)
 from .cgroups import memory_cgroup, memory_cgroups
 from ._fs import unless_missing
 from .errors import InvalidValue, NotAvailable
 from .procfs.meminfo import read_meminfo, read_totalpages
-from .procfs.sysctl import read_swappiness
+from .procfs.sysctl import read_kernel_release, read_swappiness
 from .rank import snapshot
 from .root import Root, as_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, List, Optional, Tuple, Union
+    from typing import Callable, Dict, List, Optional, Tuple, Union
 
     from .cgroups import MemoryCgroup
     from .rank import ProcessRecord
@@ -38,21 +40,52 @@ class Candidate:
     rss_bytes: int
     swap_bytes: int
     pgtables_bytes: int
-    badness_pages: int  # rss + swap + page tables + adj * (totalpages / 1000), in pages
+    points_pages: int  # what oom_badness() counts before the adjustment (rss + swap + page tables)
+    badness_pages: int  # oom_badness() in this OOM: points + adj * (totalpages / 1000), with the
+    #                     kernel era's rules (clamped to 1 before 5.9; per mille before 3.5)
+    start_time_ticks: Optional[int]  # the scan runs in fork order: it breaks ties
 
 
 @dataclass(frozen=True)
 class VictimReport:
     scope: str  # "global", or the path of the memory cgroup whose limit is hit
+    era: str  # the kernel's badness formula (badness.ERAS)
     totalpages: int  # what oom_score_adj is scaled by: RAM + swap, or the cgroup's limit + swap
     page_size: int
-    victim: Optional[Candidate]  # None: nothing killable (the kernel would panic or fail)
+    victim: Optional[Candidate]  # None: nothing killable (the kernel would panic or fail), or
+    #                              oom_kill_disabled
     margin_bytes: Optional[int]  # how far the victim is ahead of the runner-up
+    tied: List[int]  # pids whose badness equals the victim's (victim first): the kernel takes
+    #                  the one it scans last (5.3+) or first (before), in fork order, which
+    #                  start time and pid only approximate; empty when there is no tie
+    last_scanned_wins: bool  # among equal badness the kernel takes the task it scans last (5.3+)
+    drift_pages: int  # how far the kernel's per-CPU RSS counters may be from what /proc shows,
+    #                   per process (see badness.counter_drift_pages); 0 on other kernels
+    lead_within_drift: bool  # the victim's lead is smaller than that drift could close
+    oom_kill_disabled: bool  # v1 memory.oom_control oom_kill_disable on the cgroup whose limit
+    #                          is hit: the kernel kills nobody, the charging tasks wait
     group_kill: Optional[str]  # memory.oom.group: every process of this cgroup dies with it
-    candidates: List[Candidate]  # best first
+    candidates: List[Candidate]  # in the order the kernel would choose them
     set_adj: Dict[int, int]  # what-if: these pids as if with this oom_score_adj
     grow_bytes: Dict[int, int]  # what-if: these pids as if using this much more memory
     not_candidates: List[int]  # pids of the what-ifs that are not candidates here
+
+
+class _Kernel:
+    """The facts of the root's kernel that the ranking depends on."""
+
+    def __init__(self, r: Root) -> None:
+        try:
+            release = read_kernel_release(r)
+        except NotAvailable:  # a tree without its release: today's arithmetic
+            self.era, self.last_wins, self.drift_pages = "5.9", True, 0
+            return
+        try:
+            self.era = era_of(release)
+        except InvalidValue as err:
+            raise NotAvailable(err.msg, path=r.proc("sys", "kernel", "osrelease")) from err
+        self.last_wins = last_scanned_wins(release)
+        self.drift_pages = counter_drift_pages(release, r.online_cpus())
 
 
 def predict(
@@ -64,8 +97,7 @@ def predict(
     """Rank the candidates of a system-wide OOM (``cgroup=None``) or of an OOM of the
     memory cgroup at ``cgroup`` (the cgroup on its path with the least room left: where a
     charge made in it fails).  ``set_adj`` {pid: adj} and ``grow`` {pid: bytes} are
-    what-ifs.  Ties go to the higher pid (since 5.9 the kernel keeps the last of equal
-    scores it scans, roughly the newest process).
+    what-ifs.  The arithmetic and the order among equals are those of the root's kernel.
 
     Raises InvalidValue for a cgroup that nothing limits, or an adj outside -1000..1000.
     """
@@ -75,7 +107,7 @@ def predict(
         # memory.oom.group counts in a system-wide OOM too: its domain is the root cgroup
         groups = unless_missing(memory_cgroups, r) or []
         return _report(r, "global", read_totalpages(r, r.page_size()), records, None, groups,
-                       set_adj or {}, grow or {})
+                       set_adj or {}, grow or {}, False)
     g = memory_cgroup(cgroup, r)
     if g.oom_scope is None:
         raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
@@ -95,42 +127,73 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     page_size = r.page_size()
     m = read_meminfo(r)
     totalpages = _cgroup_totalpages(limited, page_size, (m.swap_total_bytes or 0) // page_size, r) or 1
-    subtree = [g for g in groups if _within(g.path, scope)]
+    if limited.use_hierarchy is False:  # v1 before 5.11: the OOM scans its own tasks only
+        subtree = [limited]
+    else:
+        subtree = [g for g in groups if _within(g.path, scope)]
+    paths = {g.path for g in subtree}
     pids = {pid for g in subtree for pid in (g.pids or ())}
-    return _report(r, scope, totalpages, records, pids, subtree, set_adj or {}, grow or {})
+
+    def member(rec: ProcessRecord) -> bool:
+        # by the cgroup of the thread that holds the memory (a leader that exited stays
+        # where it died, and cgroup.procs may not list it); cgroup.procs where unknown
+        if rec.cgroup is None or rec.cgroup.startswith("/.."):
+            return rec.pid in pids
+        return rec.cgroup in paths
+
+    # mem_cgroup_oom() -> memcg1_oom_prepare(): with oom_kill_disable set on the cgroup over
+    # its limit, no task is killed; the charging task waits for memory (v1 only)
+    disabled = limited.version == 1 and bool(limited.oom_kill_disable)
+    return _report(r, scope, totalpages, records, member, subtree, set_adj or {}, grow or {}, disabled)
 
 
-def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord], pids: Optional[set],
-            subtree: List[MemoryCgroup], set_adj: Dict[int, int], grow: Dict[int, int]) -> VictimReport:
+def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
+            member: Optional[Callable[[ProcessRecord], bool]], subtree: List[MemoryCgroup],
+            set_adj: Dict[int, int], grow: Dict[int, int], disabled: bool) -> VictimReport:
     for pid, wanted in set_adj.items():
         if not OOM_SCORE_ADJ_MIN <= wanted <= OOM_SCORE_ADJ_MAX:
             raise InvalidValue(f"pid {pid}: oom_score_adj {wanted} is outside -1000..1000")
+    kernel = _Kernel(r)
     page_size = r.page_size()
     candidates = []
+    homes = {}
     for rec in records:
-        if (pids is not None and rec.pid not in pids) or rec.rss_bytes is None:
+        if (member is not None and not member(rec)) or rec.rss_bytes is None:
             continue
         if rec.killable is None or (not rec.killable and rec.unkillable_reason != ADJ_MIN_REASON):
             continue  # unreadable, or never a candidate whatever its adj
         adj = set_adj.get(rec.pid, rec.oom_score_adj)
         if adj is None or adj == OOM_SCORE_ADJ_MIN:
             continue
-        rss = rec.rss_bytes + grow.get(rec.pid, 0)
+        extra = grow.get(rec.pid, 0)
         swap, pgtables = rec.swap_bytes or 0, rec.pgtables_bytes or 0
-        candidates.append(Candidate(rec.pid, rec.comm, adj, rss, swap, pgtables,
-                                    badness_pages(rss, swap, pgtables, adj, totalpages, page_size)))
-    candidates.sort(key=lambda c: (-c.badness_pages, -c.pid))
-    victim = candidates[0] if candidates else None
-    margin = None
+        points = rec.points_pages
+        if points is None:
+            points = points_pages(rec.rss_bytes, swap, pgtables, page_size, kernel.era)
+        points += extra // page_size
+        badness = oom_badness(points, adj, totalpages, kernel.era, bool(rec.root_bonus))
+        candidates.append(Candidate(rec.pid, rec.comm, adj, rec.rss_bytes + extra, swap, pgtables, points,
+                                    badness, rec.start_time_ticks))
+        homes[rec.pid] = rec.cgroup
+    candidates.sort(key=lambda c: choice_key(c.badness_pages, c.start_time_ticks, c.pid, kernel.last_wins))
+    first = candidates[0] if candidates else None
+    margin = lead = None
     if len(candidates) > 1:
-        margin = (candidates[0].badness_pages - candidates[1].badness_pages) * page_size
+        lead = candidates[0].badness_pages - candidates[1].badness_pages
+        margin = lead * pages_per_unit(kernel.era, totalpages) * page_size
+    tied = [c.pid for c in candidates if first is not None and c.badness_pages == first.badness_pages]
     group_kill = None
-    if victim is not None and subtree:
-        group_kill = _oom_group(subtree, victim.pid, "/" if scope == "global" else scope)
+    if first is not None and subtree and not disabled:
+        group_kill = _oom_group(subtree, homes.get(first.pid), first.pid, "/" if scope == "global" else scope)
     ranked = {c.pid for c in candidates}
     missing = sorted(p for p in {*set_adj, *grow} if p not in ranked)
-    return VictimReport(scope, totalpages, page_size, victim, margin, group_kill, candidates,
-                        dict(set_adj), dict(grow), missing)
+    return VictimReport(
+        scope=scope, era=kernel.era, totalpages=totalpages, page_size=page_size,
+        victim=None if disabled else first, margin_bytes=margin, tied=tied if len(tied) > 1 else [],
+        last_scanned_wins=kernel.last_wins, drift_pages=kernel.drift_pages,
+        lead_within_drift=lead is not None and kernel.drift_pages > 0 and lead < 2 * kernel.drift_pages,
+        oom_kill_disabled=disabled, group_kill=group_kill, candidates=candidates,
+        set_adj=dict(set_adj), grow_bytes=dict(grow), not_candidates=missing)
 
 
 def _within(path: str, scope: str) -> bool:
@@ -151,10 +214,13 @@ def _cgroup_totalpages(g: MemoryCgroup, page_size: int, swap_pages: int, root: R
     return limit_pages + max(0, min(allowed, swap_pages))
 
 
-def _oom_group(groups: List[MemoryCgroup], pid: int, scope: str) -> Optional[str]:
-    """mem_cgroup_get_oom_group(): the highest cgroup between the victim's and the OOM
-    domain with memory.oom.group set: all of its processes are killed (4.19+)."""
-    home = next((g.path for g in groups if g.pids and pid in g.pids), None)
+def _oom_group(groups: List[MemoryCgroup], home: Optional[str], pid: int, scope: str) -> Optional[str]:
+    """mem_cgroup_get_oom_group(): the highest cgroup between the victim's (``home``, else
+    the one whose cgroup.procs lists ``pid``) and the OOM domain with memory.oom.group
+    set: all of its processes are killed (4.19+), but those at adj -1000 and the global
+    init (oom_kill_memcg_member())."""
+    if home is None:
+        home = next((g.path for g in groups if g.pids and pid in g.pids), None)
     if home is None:
         return None
     by_path = {g.path: g for g in groups}
@@ -177,6 +243,6 @@ def adj_to_be(pid: int, report: VictimReport) -> Tuple[Optional[int], Optional[i
     others = [c.badness_pages for c in report.candidates if c.pid != pid]
     if me is None or not others:
         return None, None
-    first = adj_to_rank(me.badness_pages, me.oom_score_adj, max(others), report.totalpages, first=True)
-    last = adj_to_rank(me.badness_pages, me.oom_score_adj, min(others), report.totalpages, first=False)
+    first = adj_to_rank(me.badness_pages, me.oom_score_adj, max(others), report.totalpages, True, report.era)
+    last = adj_to_rank(me.badness_pages, me.oom_score_adj, min(others), report.totalpages, False, report.era)
     return first, last

@@ -38,7 +38,8 @@ def test_json_lists_every_non_kernel_thread_process(spawn):
     assert (before & after) - listed == set()
     assert not any(_kernel_thread(str(r["pid"])) for r in records if os.path.exists(f"/proc/{r['pid']}"))
     fields = ["pid", "comm", "uid", "user", "oom_score", "oom_score_adj", "rss_bytes", "swap_bytes",
-              "pgtables_bytes", "cgroup", "killable", "unkillable_reason", "cmdline"]
+              "pgtables_bytes", "cgroup", "killable", "unkillable_reason", "start_time_ticks", "points_pages",
+              "root_bonus", "badness_pages", "cmdline"]
     assert all(list(r) == fields for r in records)
     by_pid = {r["pid"]: r for r in records}
     for child, adj in zip(children, (1, 2, 500, 999, 1000)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from ..badness import pages_per_unit
 from ._output import format_table, human_bytes, print_json, print_lines
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -46,6 +47,10 @@ def _pid_size(text: str):
     return int(m.group(1)), int(float(m.group(2)) * _UNITS[m.group(3).lower()])
 
 
+def _unit(report) -> str:
+    return "per mille" if pages_per_unit(report.era, report.totalpages) > 1 else "pages"
+
+
 def run(args) -> int:
     from ..victim import predict
 
@@ -69,16 +74,26 @@ def run(args) -> int:
     for pid in report.not_candidates:
         lines.append(f"note: pid {pid} is not a candidate of this OOM; its what-if changes nothing")
     v = report.victim
-    if v is None:
+    if report.oom_kill_disabled:
+        lines.append(f"no kill: oom_kill_disable is set on {report.scope}; tasks wait until memory is freed")
+    elif v is None:
         lines.append("victim: none - no process here can be killed")
     else:
         ahead = "" if report.margin_bytes is None else f", {human_bytes(report.margin_bytes)} ahead of the next"
-        lines.append(f"victim: pid {v.pid} ({v.comm}), badness {v.badness_pages} pages{ahead}")
+        lines.append(f"victim: pid {v.pid} ({v.comm}), badness {v.badness_pages} {_unit(report)}{ahead}")
+    if report.tied and not report.oom_kill_disabled:
+        order = "last" if report.last_scanned_wins else "first"
+        lines.append(f"tie: pids {', '.join(map(str, report.tied))} have the same badness; the kernel takes "
+                     f"the one it scans {order} (fork order, here taken from start times)")
+    if report.lead_within_drift and not report.oom_kill_disabled:
+        lines.append(f"uncertain: the lead is smaller than the kernel's per-CPU memory counters may lag "
+                     f"(up to {report.drift_pages} pages per process on this kernel)")
     if report.group_kill:
-        lines.append(f"memory.oom.group is set on {report.group_kill}: every process in it dies too")
+        lines.append(f"memory.oom.group is set on {report.group_kill}: every process in it dies too (but those at adj -1000)")
     shown = report.candidates if args.limit == 0 else report.candidates[: args.limit]
     table = [(i + 1, c.pid, c.comm, c.oom_score_adj, human_bytes(c.rss_bytes), human_bytes(c.swap_bytes),
-              human_bytes(c.pgtables_bytes), c.badness_pages, human_bytes(c.badness_pages * page))
+              human_bytes(c.pgtables_bytes), c.badness_pages,
+              human_bytes(c.badness_pages * pages_per_unit(report.era, report.totalpages) * page))
              for i, c in enumerate(shown)]
     lines += [""] + format_table(table, ("RANK", "PID", "COMM", "ADJ", "RSS", "SWAP", "PGTABLES",
                                          "BADNESS", "AS BYTES"), right=(0, 1, 3, 4, 5, 6, 7, 8))

@@ -11,14 +11,14 @@ Documentation/filesystems/proc.rst, tables 1-2 (status) and 1-4 (stat), section 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Callable, Optional, Tuple, TypeVar
     T = TypeVar("T")
 
-from .._fs import decode, read_parsed
-from ..errors import OomutilError, ParseError
+from .._fs import decode, list_dir, read_parsed
+from ..errors import NotAvailable, OomutilError, ParseError
 from ..root import Root
 
 
@@ -79,6 +79,7 @@ class PidStatus:
     name: str  # Name: comm, with control characters and "\\" escaped by the kernel
     state: str  # State: first letter (R, S, D, Z, T, I ...)
     tgid: Optional[int]  # Tgid:
+    threads: Optional[int]  # Threads: threads in the group (a leader that exited counts)
     ppid: int  # PPid:
     uids: Tuple[int, int, int, int]  # Uid: real, effective, saved set, filesystem
     rss_bytes: Optional[int]  # VmRSS: = RssAnon + RssFile + RssShmem = get_mm_rss()
@@ -164,6 +165,7 @@ def parse_status(data: bytes) -> PidStatus:
         name=decode(_value(data, b"\nName:\t") or b""),
         state=decode((_value(data, b"\nState:\t") or b"?")[:1]),
         tgid=_convert(data, b"\nTgid:", int),
+        threads=_convert(data, b"\nThreads:", int),
         ppid=_convert(data, b"\nPPid:", int) or 0,
         uids=_required(data, b"\nUid:", _uids),
         rss_bytes=_convert(data, b"\nVmRSS:", _kb),
@@ -182,6 +184,40 @@ def parse_status(data: bytes) -> PidStatus:
 def parse_comm(data: bytes) -> str:
     """/proc/PID/comm: the name (at most 15 bytes, any byte but NUL) and a newline."""
     return decode(data[:-1] if data.endswith(b"\n") else data)
+
+
+def read_mm_status(status: PidStatus, *, dir_fd: int, pid: int) -> Tuple[PidStatus, Optional[int]]:
+    """The process as the OOM killer sees it, and the thread that shows its memory.
+
+    oom_badness() and proc_oom_score() take the first thread of the group that still
+    has an mm (find_lock_task_mm()).  When the leader has exited while other threads
+    live (main() called pthread_exit()), the leader's own status reads "Z (zombie)"
+    with no Vm* lines, and the process is still scored and killed like any other: its
+    memory and state are those of a live thread (task/TID/status).  Returns the status
+    with that thread's state and memory fields, and the thread id (None: the leader's
+    own status holds them, or no thread has an mm left).  ``dir_fd``: the pid directory.
+    """
+    if status.rss_bytes is not None or (status.threads or 0) < 2:
+        return status, None
+    for name in sorted(list_dir("task", dir_fd=dir_fd, pid=pid), key=int):
+        if int(name) == pid:
+            continue
+        try:
+            thread = read_parsed(f"task/{name}/status", parse_status, dir_fd=dir_fd, pid=pid)
+        except NotAvailable:  # that thread has just exited
+            continue
+        if thread.rss_bytes is not None:
+            return replace(status, state=thread.state, rss_bytes=thread.rss_bytes,
+                           swap_bytes=thread.swap_bytes, pgtables_bytes=thread.pgtables_bytes,
+                           rss_anon_bytes=thread.rss_anon_bytes, rss_file_bytes=thread.rss_file_bytes,
+                           rss_shmem_bytes=thread.rss_shmem_bytes, pmd_bytes=thread.pmd_bytes), int(name)
+    return status, None
+
+
+def parse_uid_map(data: bytes) -> bool:
+    """/proc/PID/uid_map (3.5+): True for the initial user namespace, whose one line maps
+    every uid onto itself ("0 0 4294967295"); a container's namespace maps a range."""
+    return data.split() == [b"0", b"0", b"4294967295"]
 
 
 def read_pid1_is_global_init(root: Root) -> bool:
