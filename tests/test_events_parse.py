@@ -127,7 +127,9 @@ def test_garbage_never_crashes(cli, tmp_path, seed):
     path = tmp_path / "garbage.log"
     path.write_bytes(data)
     code, out, err = cli("events", "--file", path, "--json")
-    assert code == 0 and err == ""
+    # at most the two notes (doubtful lines, no kill), one line each, never a traceback
+    assert code == 0 and len(err.splitlines()) <= 2
+    assert all(line.startswith("oomutil: ") for line in err.splitlines()), err[:500]
     assert isinstance(json.loads(out), list)
 
 

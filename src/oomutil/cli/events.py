@@ -55,7 +55,8 @@ def run(args) -> int:
 
         (print_ndjson if args.ndjson else print_json)([*events, *gaps])
         return 0
-    print_lines(_table(events))
+    if events:
+        print_lines(_table(events))
     for g in gaps:
         print(f"! {g.missing} kill(s) counted by {g.counter} ({g.counted}) are not in the log "
               f"({g.logged} found): {g.why}")
@@ -74,10 +75,13 @@ def _history(args, root):
         for path in args.file:
             text = read_file(path)
             source = "stdin" if path == "-" else path
+            doubtful: list = []
             if text.lstrip().startswith("{"):
-                events += parse_lines(journal_json_lines(text.split("\n")), source, args.lines)
+                found = list(parse_lines(journal_json_lines(text.split("\n")), source, args.lines, doubtful))
             else:
-                events += parse_text(text, source, args.lines)
+                found = parse_text(text, source, args.lines, doubtful)
+            _say_what_was_not_found(source, found, doubtful)
+            events += found
         return events, []  # a file is not this machine's log: nothing to reconcile
     if args.source is None:
         try:
@@ -85,16 +89,33 @@ def _history(args, root):
         except AccessDenied as err:  # dmesg_restrict without CAP_SYSLOG: the journal may do
             fail(f"{err}; reading the journal instead")
             args.source = "journal"
+    doubtful = []
     if args.source == "journal":
-        return list(parse_lines(journal_lines(args.since), "journal", args.lines)), []
+        events = list(parse_lines(journal_lines(args.since), "journal", args.lines, doubtful))
+        _say_what_was_not_found("the journal", events, doubtful)
+        return events, []
     if args.source == "kmsg":
         reader = KmsgReader(root)
     try:
-        events = list(parse_lines(reader.records(), "kmsg", args.lines))
+        events = list(parse_lines(reader.records(), "kmsg", args.lines, doubtful))
     finally:
         reader.close()
+    _say_what_was_not_found("the kernel log (/dev/kmsg)", events, doubtful)
     starts_at_boot = None if reader.first_seq is None else reader.first_seq == 0
     return events, reconcile(root, events, starts_at_boot, reader.lost)
+
+
+def _say_what_was_not_found(source: str, events, doubtful) -> None:
+    """On stderr: lines that look like OOM-killer output but gave no kill (so nothing is
+    lost without a word), and an input with no kill at all."""
+    from . import fail
+
+    if doubtful:
+        n = len(doubtful)
+        fail(f"{n} line{'s' if n > 1 else ''} of {source} look{'' if n > 1 else 's'} like OOM-killer "
+             f"output but could not be parsed; the first: {doubtful[0].strip()[:300]}")
+    if not events:
+        fail(f"no OOM kills found in {source}")
 
 
 def _wanted(args, e, uptime) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, Iterable, Iterator, List, Optional
+    from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class OomKillEvent:
     time: Optional[str]  # as printed: "265.664159", "Fri Nov 27 22:11:05 2026", ...
     time_seconds: Optional[float]  # seconds since boot where the log gives them ([secs], kmsg)
     killer: str  # "kernel", or the user-space killer: "earlyoom", "nohang", "systemd-oomd"
-    pid: Optional[int]
+    pid: Optional[int]  # the process (thread group) killed
     comm: Optional[str]
     uid: Optional[int]
     constraint: Optional[str]  # CONSTRAINT_NONE (system-wide), CONSTRAINT_MEMCG, ...
@@ -58,6 +58,9 @@ class OomKillEvent:
     gfp_mask: Optional[str]
     source: str  # "kmsg", "journal", a file name, "stdin"
     lines: Optional[List[str]] = None  # the report's lines, when asked for
+    tid: Optional[int] = None  # the thread "Killed process" named, where it is not the process:
+    #                            the kernel prints the thread that holds the memory (a leader
+    #                            that exited has none), the summary line the process (5.0+)
 
 
 # -- prefixes ------------------------------------------------------------------------------
@@ -65,7 +68,7 @@ class OomKillEvent:
 _KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
 _SYSLOG = re.compile(
     r"^(?P<ts>\S+\s+\d{1,2}\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
-    r"\s+\S+\s+(?P<ident>[\w.@/-]+)(?:\[(?P<ident_pid>\d+)\])?:\s?")
+    r"\s+(?:\S+\s+)??(?P<ident>[\w.@/-]+)(?:\[(?P<ident_pid>\d+)\])?:\s?")  # host: absent, "**"...
 _DMESG_SECS = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 _DMESG_T = re.compile(r"^\[([^\]]*\d\d:\d\d:\d\d[^\]]*)\]\s?")
 _CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
@@ -129,23 +132,34 @@ def strip_prefix(raw: str) -> Line:
 
 
 # -- the kernel's lines ----------------------------------------------------------------------
+#
+# Each message is found wherever it starts in a line (after a web UI's date and columns, a
+# serial console's stamp, a syslog line without host): the prefix is not trusted to be one
+# of the known ones.  Fields are taken one by one, so a trigger line with fields added or
+# dropped by some kernel (nodemask in 4.10-4.18, oom_adj before 3.x, two spaces before
+# order=) still gives the others, and so does a line cut short by a pager.
 
-_TRIGGER = re.compile(
-    r"^(?P<comm>.*?) invoked oom-killer: gfp_mask=(?P<gfp>0x[0-9a-fA-F]+)(?:\([^)]*\))?,"
-    r"(?: nodemask=[^,]*,)? order=(?P<order>-?\d+),(?: oom_adj=-?\d+,)? oom_score_adj=(?P<adj>-?\d+)")
+_TRIGGER_AT = " invoked oom-killer: "
+_GFP = re.compile(r"\bgfp_mask=(0x[0-9a-fA-F]+)")
+_ORDER = re.compile(r"\border=(-?\d+)")
+# where a message starts, when something the prefix stripper did not know stands before it
+_STAMP = re.compile(r"\[\s*(\d+\.\d+)\]\s?(?:\[\s*[TC]\d+\]\s?)?")
+_JUNK_END = re.compile(r"(?:\bkernel:\s?|\bkernel\s*\|\s*|\s\|\s+)")
 # the stack dump's header names the allocating task: "CPU: 1 UID: 0 PID: 16642 Comm: x"
 # (UID since 6.11), "Pid: 1999, comm: x" before 2.6.37 or so
-_CPU = re.compile(r"^(?:CPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: |Pid: (?P<old_pid>\d+), comm: )"
-                  r"(?P<comm>.*?) (?:Not tainted|Tainted)")
+_CPU = re.compile(r"(?:\bCPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: |\bPid: (?P<old_pid>\d+), comm: )")
 _SUMMARY = re.compile(
-    r"^oom-kill:constraint=(?P<constraint>\w+),nodemask=.*?,cpuset=.*?,mems_allowed=.*?,"
+    r"oom-kill:constraint=(?P<constraint>\w+),nodemask=.*?,cpuset=.*?,mems_allowed=.*?,"
     r"(?:global_oom|oom_memcg=(?P<oom_memcg>.*?)),task_memcg=(?P<task_memcg>.*?),"
     r"task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)$")
-_TASK_IN = re.compile(r"^Task in (?P<task_memcg>.+) killed as a result of limit of (?P<oom_memcg>.+)$")
+_TASK_IN = re.compile(r"Task in (?P<task_memcg>.+) killed as a result of limit of (?P<oom_memcg>.+)$")
 _KILLED = re.compile(
-    r"^(?:(?P<prefix>[^:]*): )?Killed process (?P<pid>\d+)(?:, UID (?P<uid1>\d+),)? \((?P<comm>.*)\)"
-    r"(?:, UID (?P<uid2>\d+),)?,? (?P<rest>(?:total-vm|vsz):.*)$")
+    r"Killed process (?P<pid>\d+)(?:, UID (?P<uid1>\d+),)?(?: \((?P<comm>.*)\))?"
+    r"(?:, UID (?P<uid2>\d+),)?,?(?: (?P<rest>(?:total-vm|vsz):.*))?$")
 _FIELD = re.compile(r"([\w-]+):\s?(-?\d+)(kB)?")
+_GROUP = " are going to be killed due to memory.oom.group set"  # 4.19+: members die too
+# reports that end without a kill, as the kernel says so: not a failure to parse
+_NO_KILL = ("is already exiting. Skip killing", "panic_on_oom is enabled", "no killable processes")
 
 # user-space killers, as they log (identifiers of syslog/journal lines)
 _EARLYOOM = re.compile(r"sending SIG\w+ to process (?P<pid>\d+) uid (?P<uid>\d+) \"(?P<comm>.*?)\"")
@@ -154,6 +168,35 @@ _OOMD = re.compile(r"^Killed (?P<cgroup>/\S+) due to (?P<why>.*)$")
 
 _FIELD_NAMES = {"total-vm": "total_vm_bytes", "vsz": "total_vm_bytes", "anon-rss": "anon_rss_bytes",
                 "file-rss": "file_rss_bytes", "shmem-rss": "shmem_rss_bytes", "pgtables": "pgtables_bytes"}
+_TRUNCATED = ("\u2026", "...", ">")  # how pagers and web UIs mark a line they cut
+
+
+def _untruncated(text: str) -> str:
+    """A line a pager cut (ending in "…", "..." or ">") without its last, partial field:
+    "anon-rss:12…" would otherwise read as 12 kB."""
+    stripped = text.rstrip()
+    for mark in _TRUNCATED:
+        if stripped.endswith(mark):
+            body = stripped[: -len(mark)]
+            cut = max(body.rfind(" "), body.rfind(","))
+            return body[:cut] if cut >= 0 else ""
+    return text
+
+
+def _message_start(text: str, at: int) -> int:
+    """Where the kernel's message that has its anchor at ``at`` begins: after the last
+    dmesg stamp, "kernel:" or column bar before the anchor, else where the text starts."""
+    start = 0
+    for m in _STAMP.finditer(text, 0, at):
+        start = m.end()
+    for m in _JUNK_END.finditer(text, start, at):
+        start = m.end()
+    return start
+
+
+def _close(a: object, b: Optional[float]) -> bool:
+    """Two times of one burst of lines (unknown times are taken as close)."""
+    return a is None or b is None or abs(a - b) < 1.0  # type: ignore[operator]
 
 
 @dataclass
@@ -163,77 +206,138 @@ class _Report:
     first: Optional[Line] = None
     values: Dict[str, object] = field(default_factory=dict)
     lines: List[str] = field(default_factory=list)
+    killed: bool = False  # a kill (or the kernel's word that none follows) was seen
+    first_at: int = 0  # the number of the first line among the lines fed
 
 
 class Assembler:
     """Feed lines in log order; get OomKillEvents when their "Killed process" line comes.
 
     A report whose header was rate-limited away (only the Killed line is logged) still
-    gives an event, with what that line says.
+    gives an event, with what that line says.  ``doubtful`` collects the lines that look
+    like OOM-killer output but gave no kill: a message that could not be read, or a
+    report's first line when no kill followed it.
     """
 
     def __init__(self, source: str, keep_lines: bool = False) -> None:
         self.source, self.keep_lines = source, keep_lines
         self.report = _Report()
         self.after_trigger = 0  # lines after a trigger in which to look for its "CPU: ... PID:" line
+        self.group: Optional[Dict[str, object]] = None  # an oom.group kill in progress
+        self.fed = 0  # lines fed so far: the order of the doubtful ones
+        self._doubtful: List[Tuple[int, str]] = []
+        self.doubtful: List[str] = []  # filled by finish(), in log order
 
     def feed(self, raw: str) -> Optional[OomKillEvent]:
+        self.fed += 1
         line = strip_prefix(raw)
         if line.ident not in (None, "kernel"):
             return self._userspace(line)
         text = line.text
+        if line.seconds is None and "[" in text:  # a stamp after a prefix nobody knows
+            m = _STAMP.search(text)
+            if m:
+                line.seconds, line.time = float(m.group(1)), line.time or m.group(1)
         r = self.report
         # substring tests before each regular expression: most lines match none
-        m = _TRIGGER.match(text) if " invoked oom-killer: " in text else None
-        if m:
-            self.report = r = _Report(first=line)
-            r.values.update(trigger_comm=m.group("comm"), gfp_mask=m.group("gfp"),
-                            order=int(m.group("order")))
+        at = text.find(_TRIGGER_AT)
+        if at >= 0:
+            self._end_report()
+            fields = _untruncated(text[at + len(_TRIGGER_AT):])
+            gfp, order = _GFP.search(fields), _ORDER.search(fields)
+            self.report = r = _Report(first=line, first_at=self.fed)
+            r.values.update(trigger_comm=text[_message_start(text, at):at] or None,
+                            gfp_mask=gfp.group(1) if gfp else None,
+                            order=int(order.group(1)) if order else None)
+            self.group = None
             self.after_trigger = 3
             self._keep(line)
             return None
         if self.after_trigger:
             self.after_trigger -= 1
-            m = _CPU.match(text) if "omm: " in text else None
+            m = _CPU.search(text) if "omm: " in text else None
             if m and "trigger_pid" not in r.values:
                 r.values["trigger_pid"] = int(m.group("pid") or m.group("old_pid"))
                 self.after_trigger = 0
                 self._keep(line)
                 return None
-        if text.startswith("oom-kill:"):
-            m = _SUMMARY.match(text)
-            if m:
-                r.values.update(constraint=m.group("constraint"), oom_memcg=m.group("oom_memcg"),
-                                task_memcg=m.group("task_memcg"), summary_pid=int(m.group("pid")),
-                                uid=int(m.group("uid")))
-                self._keep(line)
-                return None
-        if text.startswith("Task in "):
-            m = _TASK_IN.match(text)
+        at = text.find("oom-kill:")
+        if at >= 0:
+            self._summary(line, text[at:])
+            return None
+        at = text.find("Task in ")
+        if at >= 0 and " killed as a result of limit of " in text:
+            m = _TASK_IN.match(_untruncated(text[at:]))
             if m:
                 r.values.update(task_memcg=m.group("task_memcg"), oom_memcg=m.group("oom_memcg"),
                                 constraint=r.values.get("constraint", "CONSTRAINT_MEMCG"))
                 self._keep(line)
                 return None
-        m = _KILLED.match(text) if "Killed process " in text else None
-        if m:
-            self._keep(line)
-            event = self._killed(line, m)
-            self.report = _Report()
-            return event
+        at = text.find("Killed process ")
+        if at >= 0:
+            m = _KILLED.match(_untruncated(text[at:]))
+            if m:
+                self._keep(line)
+                event = self._killed(line, m, text[:at])
+                self.report = _Report(killed=True)
+                return event
+            self._doubt(line)
+            return None
+        if _GROUP in text and self.group is not None:
+            self.group["active"] = True
+            self.group["at"] = line.seconds
+        elif r.first is not None and any(k in text for k in _NO_KILL):
+            r.killed = True
         if r.first is not None and self.keep_lines and text:
             r.lines.append(line.raw)
         return None
+
+    def finish(self) -> None:
+        """The input has ended: a report still open gave no kill."""
+        self._end_report()
+        self.doubtful = [raw for _, raw in sorted(self._doubtful)]
+
+    def _doubt(self, line: Line, at: Optional[int] = None) -> None:
+        self._doubtful.append((self.fed if at is None else at, line.raw))
+
+    def _end_report(self) -> None:
+        r = self.report
+        if r.first is not None and not r.killed:
+            self._doubt(r.first, r.first_at)
+        self.report = _Report()
+
+    def _summary(self, line: Line, text: str) -> None:
+        """The oom-kill: line (5.0+).  Anchored at its end: cgroup and task names may hold
+        commas.  A line cut short keeps the fields before the cut."""
+        r = self.report
+        m = _SUMMARY.match(text)
+        if m:
+            r.values.update(constraint=m.group("constraint"), oom_memcg=m.group("oom_memcg"),
+                            task_memcg=m.group("task_memcg"), summary_pid=int(m.group("pid")),
+                            uid=int(m.group("uid")))
+        else:
+            fields = dict(f.partition("=")[::2] for f in _untruncated(text)[len("oom-kill:"):].split(",") if "=" in f)
+            if not fields.get("constraint", "").startswith("CONSTRAINT_"):
+                self._doubt(line)
+                return
+            r.values["constraint"] = fields["constraint"]
+            for key in ("oom_memcg", "task_memcg"):
+                if key in fields:
+                    r.values[key] = fields[key]
+            for key, name in (("pid", "summary_pid"), ("uid", "uid")):
+                if fields.get(key, "").isdigit():
+                    r.values[name] = int(fields[key])
+        self._keep(line)
 
     def _keep(self, line: Line) -> None:
         if self.keep_lines:
             self.report.lines.append(line.raw)
 
-    def _killed(self, line: Line, m) -> OomKillEvent:
+    def _killed(self, line: Line, m, before: str) -> OomKillEvent:
         v = self.report.values
         pid = int(m.group("pid"))
         fields = {"uid": m.group("uid1") or m.group("uid2")}
-        for key, number, kb in _FIELD.findall(m.group("rest")):
+        for key, number, kb in _FIELD.findall(m.group("rest") or ""):
             name = _FIELD_NAMES.get(key)
             if name:
                 fields[name] = int(number) * 1024 if kb else int(number)
@@ -241,23 +345,29 @@ class Assembler:
                 fields["uid"] = number
             elif key == "oom_score_adj":
                 fields["oom_score_adj"] = number
-        prefix = m.group("prefix") or ""
         constraint: Optional[str] = v.get("constraint")  # type: ignore[assignment]
-        if constraint is None and prefix.startswith("Memory cgroup"):
+        if constraint is None and "Memory cgroup out of memory" in before:
             constraint = "CONSTRAINT_MEMCG"
-        elif constraint is None and prefix == "Out of memory (oom_kill_allocating_task)":
+        elif constraint is None and "(oom_kill_allocating_task)" in before:
             constraint = "CONSTRAINT_NONE"
-        # the summary (5.0+) names the same task; one about another pid belongs elsewhere
-        same = v.get("summary_pid") in (None, pid)
+        # The summary (5.0+) comes right before its Killed line (both are printed under
+        # oom_lock) and names the process; the Killed line names the thread that holds the
+        # memory (__oom_kill_process()), which differs where the leader has exited.
+        summary_pid: Optional[int] = v.get("summary_pid")  # type: ignore[assignment]
+        tid = None
+        if summary_pid is not None and summary_pid != pid:
+            pid, tid = summary_pid, pid
+        if not v and self.group is not None and self.group.get("active") and _close(self.group.get("at"), line.seconds):
+            v = self.group  # another member of a memory.oom.group kill: the same OOM
         uid = fields.get("uid")
         first = self.report.first or line
-        return OomKillEvent(
+        event = OomKillEvent(
             time=first.time, time_seconds=first.seconds, killer="kernel", pid=pid,
             comm=m.group("comm"),
-            uid=int(uid) if uid is not None else (v.get("uid") if same else None),  # type: ignore[arg-type]
-            constraint=constraint if same else None,
-            oom_memcg=v.get("oom_memcg") if same else None,  # type: ignore[arg-type]
-            task_memcg=v.get("task_memcg") if same else None,  # type: ignore[arg-type]
+            uid=int(uid) if uid is not None else v.get("uid"),  # type: ignore[arg-type]
+            constraint=constraint or v.get("constraint"),  # type: ignore[arg-type]
+            oom_memcg=v.get("oom_memcg"),  # type: ignore[arg-type]
+            task_memcg=v.get("task_memcg") if v is self.report.values else None,  # type: ignore[arg-type]
             total_vm_bytes=fields.get("total_vm_bytes"),  # type: ignore[arg-type]
             anon_rss_bytes=fields.get("anon_rss_bytes"),  # type: ignore[arg-type]
             file_rss_bytes=fields.get("file_rss_bytes"),  # type: ignore[arg-type]
@@ -270,7 +380,12 @@ class Assembler:
             gfp_mask=v.get("gfp_mask"),  # type: ignore[arg-type]
             source=self.source,
             lines=list(self.report.lines) if self.keep_lines else None,
+            tid=tid,
         )
+        if v is self.report.values and self.report.first is not None:
+            self.group = {k: v[k] for k in ("constraint", "oom_memcg", "trigger_comm", "trigger_pid",
+                                            "order", "gfp_mask") if k in v}
+        return event
 
     def _userspace(self, line: Line) -> Optional[OomKillEvent]:
         ident = (line.ident or "").lower()
@@ -303,24 +418,31 @@ class Assembler:
 
 # Lines that can matter, found by substring before any regular expression runs: the
 # parser reads hundreds of MB of ordinary log at C speed and looks closely only here.
-_KEYWORDS = ("oom", "Killed process", "Out of memory", "Task in ", "nohang")
+_KEYWORDS = ("oom", "Killed process", "Out of memory", "Task in ", "nohang", "exiting. Skip killing",
+             "no killable processes")
 
 
-def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False) -> Iterator[OomKillEvent]:
-    """Every kill in a sequence of log lines, in order."""
+def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False,
+                doubtful: Optional[List[str]] = None) -> Iterator[OomKillEvent]:
+    """Every kill in a sequence of log lines, in order.  Lines that look like OOM-killer
+    output but gave no kill are appended to ``doubtful`` (see Assembler)."""
     asm = Assembler(source, keep_lines)
     for raw in lines:
         if keep_lines or asm.after_trigger or any(k in raw for k in _KEYWORDS):
             event = asm.feed(raw)
             if event is not None:
                 yield event
+    asm.finish()
+    if doubtful is not None:
+        doubtful += asm.doubtful
 
 
-def parse_text(text: str, source: str, keep_lines: bool = False) -> List[OomKillEvent]:
+def parse_text(text: str, source: str, keep_lines: bool = False,
+               doubtful: Optional[List[str]] = None) -> List[OomKillEvent]:
     """Every kill in a whole log at once.  Only lines holding a keyword (and the few after
     a trigger) are looked at, found with str.find over the whole text: the fast path."""
     if keep_lines:
-        return list(parse_lines(text.split("\n"), source, keep_lines))
+        return list(parse_lines(text.split("\n"), source, keep_lines, doubtful))
     starts = set()
     for key in _KEYWORDS:
         i = text.find(key)
@@ -344,4 +466,7 @@ def parse_text(text: str, source: str, keep_lines: bool = False) -> List[OomKill
             if not asm.after_trigger or end < 0:
                 break
             start = end + 1  # a trigger's "CPU: ... PID:" line follows it
+    asm.finish()
+    if doubtful is not None:
+        doubtful += asm.doubtful
     return events
