@@ -44,6 +44,24 @@ def default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def build_program(name: str, out_dir) -> str:
+    """Compile tests/progs/NAME.c with cc into ``out_dir``; skip (saying why) without cc."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip(f"no C compiler (cc) to build tests/progs/{name}.c")
+    exe = str(Path(out_dir) / name)
+    subprocess.run([cc, "-O2", "-pthread", "-o", exe, str(TESTS / "progs" / f"{name}.c")], check=True)
+    return exe
+
+
+def start_leaderless(exe: str, adj: int = 0) -> subprocess.Popen:
+    """Start tests/progs/leaderless (built by build_program) and wait for it to be ready;
+    the caller writes the MiB to its stdin and reads "allocated TID"."""
+    child = subprocess.Popen([exe, str(adj)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "ready\n"
+    return child
+
+
 def capture_pids(name: str):
     proc = FIXTURES / name / "proc"
     return sorted(int(p.name) for p in proc.iterdir() if p.name.isdigit())

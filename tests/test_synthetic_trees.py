@@ -219,3 +219,80 @@ def test_cli_choices_match_the_library():
 
     assert cli_top.SORT_CHOICES == tuple(rank.SORT_KEYS)
     assert cli_top.GROUP_CHOICES == rank.GROUP_KEYS
+
+
+def test_v1_use_hierarchy_0_and_memsw_limits(tmp_path):
+    """cgroup v1 before 5.11: a parent with memory.use_hierarchy 0 neither limits its child
+    nor scans it in its own OOM.  A memory+swap limit can be the one that is hit.  And
+    oom_kill_disable counts on the cgroup whose limit is hit, not on the others."""
+    tree = tmp_path / "t"
+    shutil.copytree(HYBRID, tree, symlinks=True)
+    memory = tree / "sys/fs/cgroup/memory"
+    # as shipped: the parent's 32 MiB binds the child; the child's oom_kill_disable does not
+    # matter, since the OOM is the parent's
+    report = victim.predict(str(tree), cgroup="/parent/child")
+    assert (report.scope, report.oom_kill_disabled, report.victim.pid) == ("/parent", False, 60)
+    (memory / "parent/memory.use_hierarchy").write_text("0\n")
+    child = memory_cgroup("/parent/child", str(tree))
+    assert (child.effective_limit_bytes, child.limited_by, child.oom_scope) == (64 << 20, "/parent/child",
+                                                                                "/parent/child")
+    assert child.headroom_bytes == (64 << 20) - 29000000 and child.use_hierarchy is None  # no file here
+    assert memory_cgroup("/parent", str(tree)).use_hierarchy is False
+    # the child's own OOM now, with its oom_kill_disable: nobody is killed
+    report = victim.predict(str(tree), cgroup="/parent/child")
+    assert (report.scope, report.oom_kill_disabled, report.victim) == ("/parent/child", True, None)
+    assert [c.pid for c in report.candidates] == [60]
+    # the parent's OOM scans only its own (no) tasks
+    report = victim.predict(str(tree), cgroup="/parent")
+    assert (report.scope, report.victim, report.candidates) == ("/parent", None, [])
+    # memory + swap: 1 MB left under the child's memsw limit, less than under any memory limit
+    (memory / "parent/memory.use_hierarchy").write_text("1\n")
+    (memory / "parent/child/memory.memsw.limit_in_bytes").write_text("40000000\n")
+    (memory / "parent/child/memory.memsw.usage_in_bytes").write_text("39000000\n")
+    child = memory_cgroup("/parent/child", str(tree))
+    assert (child.headroom_bytes, child.oom_scope) == (1000000, "/parent/child")
+    assert (child.effective_limit_bytes, child.limited_by) == (32 << 20, "/parent")  # memory limits only
+    assert child.memsw_usage_bytes == 39000000
+
+
+def _capture_copy(tmp_path):
+    tree = tmp_path / "t"
+    shutil.copytree(FIXTURES / "x86_64-cgroup1-linux6.18", tree, symlinks=True)
+    for pid in (29532, 29533):  # adj 1000 and 250 would lead by far
+        (tree / "proc" / str(pid) / "oom_score_adj").write_text("0\n")
+    return tree
+
+
+def _set_memory(tree, pid, rss_kb, pte_kb):
+    status = tree / "proc" / str(pid) / "status"
+    lines = [f"VmRSS:\t{rss_kb:8d} kB" if line.startswith("VmRSS:") else
+             f"VmPTE:\t{pte_kb:8d} kB" if line.startswith("VmPTE:") else line
+             for line in status.read_text().splitlines()]
+    status.write_text("\n".join(lines) + "\n")
+
+
+def test_victim_names_a_tie_and_picks_the_last_scanned(tmp_path, cli):
+    """6.18: two candidates of equal badness; the kernel keeps the last one it scans (fork
+    order), and victim says it is a tie."""
+    tree = _capture_copy(tmp_path)
+    _set_memory(tree, 29535, 54600, 152)  # now the twin of 29532 (started 1 tick earlier)
+    report = victim.predict(str(tree))
+    assert report.tied == [29535, 29532] and report.victim.pid == 29535 and report.margin_bytes == 0
+    assert [r.pid for r in oomutil.top(str(tree), limit=2)] == [29535, 29532]  # top: the same order
+    code, out, err = cli("--root", tree, "victim")
+    assert code == 0 and ("tie: pids 29535, 29532 have the same badness; the kernel takes the one it scans "
+                          "last (fork order, here taken from start times)") in out
+
+
+def test_victim_says_when_the_lead_is_within_the_counter_drift(tmp_path, cli):
+    """6.18 on 2 online CPUs: status and oom_badness() may differ by up to 4 * 2 * 32 = 256
+    pages per process; a lead of 100 pages is not a safe answer."""
+    tree = _capture_copy(tmp_path)
+    _set_memory(tree, 29535, 54600 - 400, 152)  # 100 pages behind 29532
+    report = victim.predict(str(tree))
+    assert (report.victim.pid, report.drift_pages, report.lead_within_drift) == (29532, 256, True)
+    assert report.margin_bytes == 100 * 4096
+    code, out, err = cli("--root", tree, "victim")
+    assert code == 0 and "uncertain: the lead is smaller than the kernel's per-CPU memory counters" in out
+    _set_memory(tree, 29535, 54600 - 4000, 152)  # 1000 pages behind: clear
+    assert victim.predict(str(tree)).lead_within_drift is False

@@ -58,6 +58,11 @@ def memcg():
                 f.write(str(limit))
             return path
 
+        def adopt(self, child):
+            """Kill and reap this child too at the end."""
+            children.append(child)
+            return child
+
         def hog(self, path, adj=None):
             child = subprocess.Popen([sys.executable, "-c", HOG], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)

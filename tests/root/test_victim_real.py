@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
-from helpers import KernelLog, run_oomutil
+from helpers import KernelLog, build_program, run_oomutil, start_leaderless
 
 pytestmark = pytest.mark.root
 
@@ -30,6 +31,15 @@ def _fill(memcg, path, sizes_adjs):
         assert p.stdout.readline() == "allocated\n"
         procs.append(p)
     return procs
+
+
+def _let_the_ratelimit_recover():
+    """The kernel prints at most 10 report headers per 5 s (oom_rs): wait until 6 s have
+    passed since the last report, so the next one comes whole (its summary line too)."""
+    events = [e for e in json.loads(run_oomutil("events", "--json").stdout) if e.get("time_seconds")]
+    if events:
+        uptime = float(open("/proc/uptime").read().split()[0])
+        time.sleep(max(0.0, events[-1]["time_seconds"] + 6 - uptime))
 
 
 def _first_kill(memcg, path, push_mib=64):
@@ -89,3 +99,56 @@ def test_what_if_set_and_grow(memcg):
                       .stdout)["victim"]["pid"] == small.pid
     text = run_oomutil("victim", "--cgroup", cg, "--set", f"{small.pid}=1000").stdout
     assert f"what if: pid {small.pid} oom_score_adj 1000" in text and f"victim: pid {small.pid}" in text
+
+
+def test_a_process_whose_leader_exited_is_the_victim_and_its_kill_is_logged(memcg, tmp_path):
+    """The kernel scores a process through any thread that still holds the memory; its
+    log names that thread in "Killed process", the summary line the process."""
+    exe = build_program("leaderless", tmp_path)
+    path = memcg.make("", 224 * MiB)
+    cgroup = f"/{memcg.name}"
+    child = memcg.adopt(start_leaderless(exe))
+    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+        f.write(str(child.pid))
+    child.stdin.write("120\n")
+    child.stdin.flush()
+    word, tid = child.stdout.readline().split()
+    assert word == "allocated"
+    others = _fill(memcg, path, [(40, 0)])
+    report = json.loads(run_oomutil("victim", "--cgroup", cgroup, "--json").stdout)
+    assert report["victim"]["pid"] == child.pid, report["candidates"]
+    assert child.pid not in [p.pid for p in others]
+    _let_the_ratelimit_recover()
+    assert _first_kill(memcg, path) == int(tid)  # the log names the thread
+    events = json.loads(run_oomutil("events", "--json", "--pid", child.pid).stdout)
+    kills = [e for e in events if e.get("killer") == "kernel"]
+    assert len(kills) == 1
+    assert (kills[0]["pid"], kills[0]["tid"], kills[0]["constraint"], kills[0]["oom_memcg"],
+            kills[0]["task_memcg"]) == (child.pid, int(tid), "CONSTRAINT_MEMCG", cgroup, cgroup)
+
+
+def test_oom_kill_disable_means_no_victim(memcg):
+    """v1 memory.oom_control oom_kill_disable 1: the kernel kills nobody; the task that
+    charged waits (under_oom 1) until memory is freed."""
+    path = memcg.make("", 48 * MiB)
+    cgroup = f"/{memcg.name}"
+    with open(os.path.join(path, "memory.oom_control"), "w") as f:
+        f.write("1")
+    stuck = memcg.hog(path)
+    stuck.stdin.write("96\n")
+    stuck.stdin.flush()
+    deadline = time.monotonic() + 30
+    while "under_oom 1" not in open(os.path.join(path, "memory.oom_control")).read():
+        assert time.monotonic() < deadline, "the cgroup never went under OOM"
+        time.sleep(0.05)
+    report = json.loads(run_oomutil("victim", "--cgroup", cgroup, "--json").stdout)
+    assert (report["victim"], report["oom_kill_disabled"]) == (None, True)
+    assert stuck.pid in [c["pid"] for c in report["candidates"]]
+    text = run_oomutil("victim", "--cgroup", cgroup).stdout
+    assert f"no kill: oom_kill_disable is set on {cgroup}; tasks wait until memory is freed" in text
+    rows = json.loads(run_oomutil("cgroups", "--json").stdout)
+    row = next(r for r in rows if r["cgroup"]["path"] == cgroup)
+    assert (row["victim"], row["oom_kill_disabled"], row["cgroup"]["under_oom"]) == (None, True, True)
+    line = next(x for x in run_oomutil("cgroups").stdout.splitlines() if x.rstrip().endswith(cgroup))
+    assert "none (oom_kill_disable)" in line
+    assert stuck.poll() is None  # still waiting, not killed; the fixture frees it (SIGKILL)
