@@ -260,7 +260,14 @@ def _capture_copy(tmp_path):
     shutil.copytree(FIXTURES / "x86_64-cgroup1-linux6.18", tree, symlinks=True)
     for pid in (29532, 29533):  # adj 1000 and 250 would lead by far
         (tree / "proc" / str(pid) / "oom_score_adj").write_text("0\n")
+        _rescore(tree, pid)
     return tree
+
+
+def _rescore(tree, pid):
+    """Write the oom_score the kernel would print for the edited files."""
+    score = oomutil.Process(pid, root=str(tree)).explain().predicted_oom_score
+    (tree / "proc" / str(pid) / "oom_score").write_text(f"{score}\n")
 
 
 def _set_memory(tree, pid, rss_kb, pte_kb):
@@ -269,6 +276,7 @@ def _set_memory(tree, pid, rss_kb, pte_kb):
              f"VmPTE:\t{pte_kb:8d} kB" if line.startswith("VmPTE:") else line
              for line in status.read_text().splitlines()]
     status.write_text("\n".join(lines) + "\n")
+    _rescore(tree, pid)
 
 
 def test_victim_names_a_tie_and_picks_the_last_scanned(tmp_path, cli):
