@@ -80,12 +80,14 @@ class _Task:
     NoSuchProcess (the process is gone) propagates and the scan passes the process over.
     """
 
-    __slots__ = ("pid", "fd", "_files", "scan", "_mm")
+    __slots__ = ("pid", "fd", "_files", "scan", "_mm", "_badness", "_reason")
 
     def __init__(self, pid: int, scan: "_Scan") -> None:
         self.pid, self.scan = pid, scan
         self._files: Dict[str, object] = {}
         self._mm: Optional[tuple] = None
+        self._badness: Optional[tuple] = None
+        self._reason: Optional[tuple] = None
         self.fd: Optional[int] = None
         try:
             self.fd = os.open(str(pid), _fs.O_DIR, dir_fd=scan.proc_fd)
@@ -143,6 +145,11 @@ class _Task:
     def badness(self) -> tuple:
         """(points, root bonus, system-wide badness) with this kernel's arithmetic; Nones
         where the process is not a candidate or the kernel is unknown."""
+        if self._badness is None:
+            self._badness = self._compute_badness()
+        return self._badness
+
+    def _compute_badness(self) -> tuple:
         kernel, status, adj = self.scan.kernel(), self.status(), self.adj()
         if kernel is None or status is None or adj is None:
             return None, None, None
@@ -184,10 +191,11 @@ class _Task:
         return isinstance(stat, PidStat) and stat.is_kernel_thread
 
     def reason(self) -> Optional[str]:
-        status = self.status()
-        if status is None:
-            return None
-        return unkillable_reason(self.pid, status, self.adj(), self.scan.global_init())
+        if self._reason is None:
+            status = self.status()
+            self._reason = (None if status is None else
+                            unkillable_reason(self.pid, status, self.adj(), self.scan.global_init()),)
+        return self._reason[0]
 
     def record(self, cmdline: bool) -> ProcessRecord:
         status = self.status()
