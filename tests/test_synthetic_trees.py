@@ -304,3 +304,14 @@ def test_victim_says_when_the_lead_is_within_the_counter_drift(tmp_path, cli):
     assert code == 0 and "uncertain: the lead is smaller than the kernel's per-CPU memory counters" in out
     _set_memory(tree, 29535, 54600 - 4000, 152)  # 1000 pages behind: clear
     assert victim.predict(str(tree)).lead_within_drift is False
+
+
+def test_a_leader_that_exited_in_a_tree_without_task_directories(tmp_path):
+    """A captured tree has no proc/PID/task: a zombie leader with live threads there stays
+    what the tree shows (no memory), never an error."""
+    tree = tmp_path / "t"
+    shutil.copytree(FIXTURES / "x86_64-cgroup1-linux6.18", tree, symlinks=True)
+    status = tree / "proc/29738/status"
+    status.write_text(status.read_text().replace("Threads:\t1", "Threads:\t3"))
+    assert oomutil.Process(29738, root=str(tree)).explain().unkillable_reason == "zombie"
+    assert 29738 in [r.pid for r in oomutil.top(str(tree))]

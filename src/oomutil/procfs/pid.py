@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     T = TypeVar("T")
 
 from .._fs import decode, list_dir, read_parsed
-from ..errors import NotAvailable, OomutilError, ParseError
+from ..errors import AccessDenied, NotAvailable, OomutilError, ParseError
 from ..root import Root
 
 
@@ -199,12 +199,16 @@ def read_mm_status(status: PidStatus, *, dir_fd: int, pid: int) -> Tuple[PidStat
     """
     if status.rss_bytes is not None or (status.threads or 0) < 2:
         return status, None
-    for name in sorted(list_dir("task", dir_fd=dir_fd, pid=pid), key=int):
+    try:
+        tids = list_dir("task", dir_fd=dir_fd, pid=pid)
+    except (NotAvailable, AccessDenied):  # a tree without task/, or a view that hides it
+        return status, None
+    for name in sorted((t for t in tids if t.isdigit()), key=int):
         if int(name) == pid:
             continue
         try:
             thread = read_parsed(f"task/{name}/status", parse_status, dir_fd=dir_fd, pid=pid)
-        except NotAvailable:  # that thread has just exited
+        except (NotAvailable, AccessDenied):  # that thread has just exited, or is hidden
             continue
         if thread.rss_bytes is not None:
             return replace(status, state=thread.state, rss_bytes=thread.rss_bytes,
