@@ -159,3 +159,54 @@ def test_any_prefix_before_a_stamped_report_gives_the_same_event(junk, end):
     expected = dict(EXPECTED, time_seconds=123.456)
     assert len(kills) == 1
     assert {k: getattr(kills[0], k) for k in expected} == expected
+
+
+def test_the_summary_names_the_process_only_where_it_can():
+    """A summary with another pid is taken as the process of a thread kill only when the
+    whole summary was read and no "sacrifice child" line (5.0) says a child was killed."""
+    summary = ("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
+               "task_memcg=/user.slice,task=java,pid=200,uid=1000")
+    killed = "Out of memory: Killed process 201 (worker) total-vm:10kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB"
+    five_oh = [REPORT[0], summary, "Out of memory: Kill process 200 (java) score 900 or sacrifice child", killed]
+    e = parse_text("\n".join(five_oh), "x")[0]
+    assert (e.pid, e.tid, e.task_memcg, e.uid, e.constraint) == (201, None, None, None, "CONSTRAINT_NONE")
+    # a victim that was already exiting: no kill in that report; a later header-less kill
+    stale = [REPORT[0], summary.replace("pid=200", "pid=123"),
+             "Out of memory: OOM victim 123 (x) is already exiting. Skip killing the task", killed]
+    e = parse_text("\n".join(stale), "x")[0]
+    assert (e.pid, e.tid, e.task_memcg) == (201, None, None)
+    # a summary cut without a mark: its last field is not trusted
+    cut = REPORT[:6] + [REPORT[6][:-len(",uid=0")].replace("pid=16642", "pid=166"), REPORT[7]]
+    only_kill(cut, uid=0)
+
+
+def test_lines_that_only_quote_the_kernel_are_not_kills():
+    quoted = [
+        "I1127 22:11:05.123 1 log_monitor.go:160] Event{Message:Memory cgroup out of memory: Killed process 4242 "
+        "(java) total-vm:100kB, anon-rss:50kB, file-rss:0kB, shmem-rss:0kB}",
+        "Aug 11 16:28:11.123456 host myscript[77]: saw: Out of memory: Killed process 4243 (x) total-vm:1kB",
+    ]
+    assert parse_text("\n".join(quoted), "x") == []
+    # an IPv6 host is a host, not an identifier "2001"
+    line = "Nov 27 22:11:05 2001:db8::5 kernel: [ 9.5] " + REPORT[7]
+    assert [(e.pid, e.killer, e.time_seconds) for e in parse_text(line, "x")] == [(16642, "kernel", 9.5)]
+
+
+def test_a_size_cut_without_a_mark_is_not_a_size():
+    cut = REPORT[:7] + ["Memory cgroup out of memory: Killed process 16642 (python3) total-vm:221384kB, anon-rss:652"]
+    only_kill(cut, anon_rss_bytes=None, file_rss_bytes=None, shmem_rss_bytes=None, pgtables_bytes=None,
+              oom_score_adj=None)
+
+
+def test_group_members_end_where_other_lines_begin():
+    group = REPORT + ["Tasks in /app/worker are going to be killed due to memory.oom.group set",
+                      "Memory cgroup out of memory: Killed process 16650 (helper) total-vm:1000kB, anon-rss:400kB, "
+                      "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:40kB oom_score_adj:0"]
+    # syslog lines carry no seconds: a later global kill whose header was rate-limited
+    lines = [f"Nov 27 10:00:0{i % 10} node kernel: {x}" for i, x in enumerate(group)]
+    lines += ["Nov 27 10:00:10 node kernel: sd 0:0:0:0: [sda] oom? no, a disk message",
+              "Nov 27 13:30:00 node kernel: Out of memory: Killed process 99999 (big) total-vm:1kB, anon-rss:1kB, "
+              "file-rss:0kB, shmem-rss:0kB"]
+    kills = parse_text("\n".join(lines), "x")
+    assert [(e.pid, e.constraint, e.oom_memcg) for e in kills] == [
+        (16642, "CONSTRAINT_MEMCG", "/app"), (16650, "CONSTRAINT_MEMCG", "/app"), (99999, None, None)]

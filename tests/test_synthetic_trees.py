@@ -289,7 +289,7 @@ def test_victim_names_a_tie_and_picks_the_last_scanned(tmp_path, cli):
     assert [r.pid for r in oomutil.top(str(tree), limit=2)] == [29535, 29532]  # top: the same order
     code, out, err = cli("--root", tree, "victim")
     assert code == 0 and ("tie: pids 29535, 29532 have the same badness; the kernel takes the one it scans "
-                          "last (fork order, here taken from start times)") in out
+                          "last (fork order; guessed here from start times)") in out
 
 
 def test_victim_says_when_the_lead_is_within_the_counter_drift(tmp_path, cli):

@@ -6,7 +6,9 @@ Eras (the first mainline release of each change):
 - 2.6.36 (a63d83f427fb): points = (rss + swap) * 1000 / totalpages, minus 30 for
   CAP_SYS_ADMIN, plus oom_score_adj; at least 1, at most 1000.  /proc shows it as is.
 - 2.6.39 (f755a042d82b, "oom: use pte pages in OOM score"; backported to 2.6.36.y and
-  later stable series): page tables join rss + swap.
+  later stable series): page tables join rss + swap.  Until 3.2 the sum was multiplied by
+  1000 in an int (CVE-2011-4097): above about 2.1 million pages (8 GiB) it overflowed,
+  which is not modelled here.
 - 3.5 (a7f638f999ff): points in pages; oom_score_adj is added as
   ``adj * (totalpages / 1000)``; at least 1.  /proc shows ``points * 1000 / totalpages``.
   Until 3.13 the root bonus is 30 adj units; 3.14 to 4.16 (778c14affaf9) 3 % of the
@@ -303,20 +305,33 @@ def unkillable_reason(pid: int, status: PidStatus, adj: Optional[int], global_in
     return None
 
 
-def adj_to_rank(badness: int, adj: int, target: int, totalpages: int, first: bool, era: str = "5.9") -> Optional[int]:
-    """The oom_score_adj that puts a task with ``badness`` (at ``adj``) strictly above
-    (``first``) or below another task's badness ``target``; None if no value in
-    -999..1000 does.  Ties go by scan order, so strictness is kept.  One adj unit is
-    totalpages / 1000 pages, or one per-mille point before 3.5; the clamp of badness to 1
-    (before 5.9) is not undone here."""
-    per_adj = 1 if era in _PER_MILLE_ERAS else c_div(totalpages, 1000)
-    points = badness - adj * per_adj
-    if per_adj <= 0:
-        return None
+def adj_to_rank(points: int, target: int, totalpages: int, first: bool, era: str = "5.9",
+                root_bonus: bool = False) -> Optional[int]:
+    """The oom_score_adj that puts a task of ``points`` strictly above (``first``: the
+    least such value) or below (the greatest) a badness of ``target``, in ``era``'s
+    arithmetic (with its clamp to 1 before 5.9); None if no value in -999..1000 does.
+    Ties go by scan order, so strictness is kept.  oom_badness() grows with adj, so a
+    binary search finds the edge."""
+    def badness(adj: int) -> int:
+        return oom_badness(points, adj, totalpages, era, root_bonus)
+
+    low, high = -999, OOM_SCORE_ADJ_MAX
     if first:
-        need = target - points + 1  # points + a * per_adj > target
-        a = -((-need) // per_adj)  # ceiling
-        return a if a <= OOM_SCORE_ADJ_MAX else None
-    need = target - points - 1  # points + a * per_adj < target
-    a = need // per_adj  # floor
-    return max(a, -999) if a >= -999 else None
+        if badness(high) <= target:
+            return None
+        while low < high:  # the least adj whose badness is above target
+            mid = (low + high) // 2
+            if badness(mid) > target:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+    if badness(low) >= target:
+        return None
+    while low < high:  # the greatest adj whose badness is below target
+        mid = (low + high + 1) // 2
+        if badness(mid) < target:
+            low = mid
+        else:
+            high = mid - 1
+    return low

@@ -223,6 +223,16 @@ class _Task:
         )
 
 
+def _leaderless_status(scan: "_Scan", pid: int, status: PidStatus) -> PidStatus:
+    """status of a process whose leader exited, with a live thread's memory (rare: only
+    such a leader has no Vm* lines and more than one thread)."""
+    task = _Task(pid, scan)
+    try:
+        return task.status() or status
+    finally:
+        task.close()
+
+
 class _Scan:
     """State shared by the tasks of one pass over proc/."""
 
@@ -311,6 +321,8 @@ class _SortKey:
             for pid in pids:
                 try:
                     value = read(f"{pid}{suffix}", parse, dir_fd=fd, pid=pid)
+                    if parse is parse_status and value.rss_bytes is None and (value.threads or 0) > 1:
+                        value = _leaderless_status(scan, pid, value)
                     if extract is not None:
                         value = extract(value, root)
                 except (AccessDenied, NotAvailable):
@@ -326,7 +338,7 @@ class _SortKey:
         """The value for a task, from what it has read (through its pinned fd)."""
         if self.file is None:
             return task.pid
-        parsed = task.read(self.file, self.parse)
+        parsed = task.status() if self.parse is parse_status else task.read(self.file, self.parse)
         if parsed is None or self.extract is None:
             return parsed
         return self.extract(parsed, task.scan.root)

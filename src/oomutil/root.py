@@ -95,6 +95,10 @@ class Root:
                 continue
         return (os.cpu_count() or 1) if self.is_live else 1
 
+    def cpu_count(self) -> int:
+        """Deprecated name of online_cpus() (it read the possible CPUs until 0.1)."""
+        return self.online_cpus()
+
     def self_pid(self) -> int:
         """The pid ``proc/self`` points to: the caller on a live root, the capturing
         process in a captured tree, this process's host pid in a host's /proc."""

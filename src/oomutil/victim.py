@@ -44,6 +44,7 @@ class Candidate:
     badness_pages: int  # oom_badness() in this OOM: points + adj * (totalpages / 1000), with the
     #                     kernel era's rules (clamped to 1 before 5.9; per mille before 3.5)
     start_time_ticks: Optional[int]  # the scan runs in fork order: it breaks ties
+    root_bonus: bool  # CAP_SYS_ADMIN bonus (kernels before 4.17)
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class VictimReport:
     #                              oom_kill_disabled
     margin_bytes: Optional[int]  # how far the victim is ahead of the runner-up
     tied: List[int]  # pids whose badness equals the victim's (victim first): the kernel takes
-    #                  the one it scans last (5.3+) or first (before), in fork order, which
-    #                  start time and pid only approximate; empty when there is no tie
+    #                  the one it scans last (5.3+) or first (before): system-wide in fork
+    #                  order, in a cgroup OOM cgroup by cgroup in the order tasks joined;
+    #                  start time and pid only approximate either; empty when no tie
     last_scanned_wins: bool  # among equal badness the kernel takes the task it scans last (5.3+)
     drift_pages: int  # how far the kernel's per-CPU RSS counters may be from what /proc shows,
     #                   per process (see badness.counter_drift_pages); 0 on other kernels
@@ -171,9 +173,10 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
         if points is None:
             points = points_pages(rec.rss_bytes, swap, pgtables, page_size, kernel.era)
         points += extra // page_size
-        badness = oom_badness(points, adj, totalpages, kernel.era, bool(rec.root_bonus))
+        bonus = bool(rec.root_bonus)
+        badness = oom_badness(points, adj, totalpages, kernel.era, bonus)
         candidates.append(Candidate(rec.pid, rec.comm, adj, rec.rss_bytes + extra, swap, pgtables, points,
-                                    badness, rec.start_time_ticks))
+                                    badness, rec.start_time_ticks, bonus))
         homes[rec.pid] = rec.cgroup
     candidates.sort(key=lambda c: choice_key(c.badness_pages, c.start_time_ticks, c.pid, kernel.last_wins))
     first = candidates[0] if candidates else None
@@ -243,6 +246,6 @@ def adj_to_be(pid: int, report: VictimReport) -> Tuple[Optional[int], Optional[i
     others = [c.badness_pages for c in report.candidates if c.pid != pid]
     if me is None or not others:
         return None, None
-    first = adj_to_rank(me.badness_pages, me.oom_score_adj, max(others), report.totalpages, True, report.era)
-    last = adj_to_rank(me.badness_pages, me.oom_score_adj, min(others), report.totalpages, False, report.era)
+    first = adj_to_rank(me.points_pages, max(others), report.totalpages, True, report.era, me.root_bonus)
+    last = adj_to_rank(me.points_pages, min(others), report.totalpages, False, report.era, me.root_bonus)
     return first, last

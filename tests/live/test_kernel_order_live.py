@@ -110,3 +110,10 @@ def hogs_by_size():
     for p in started:
         p.kill()
         p.wait()
+
+
+def test_sorting_by_rss_sees_the_memory_of_a_leaderless_process(leaderless):
+    pid, _ = leaderless(300)
+    for args in (["-n", "3"], []):
+        rows = json.loads(run_oomutil("top", "--json", "--sort", "rss", *args).stdout)
+        assert rows[0]["pid"] == pid and rows[0]["rss_bytes"] >= 300 * MiB, rows[:3]

@@ -177,12 +177,16 @@ def test_root_bonus_needs_the_initial_user_namespace():
 
 
 def test_adj_to_rank():
-    # a task of 100 pages at adj 0 against a rival of 5000 pages, T = 1_000_000 (1000 per adj)
-    assert adj_to_rank(100, 0, 5000, 1_000_000, first=True) == 5
-    assert adj_to_rank(100, 0, 50, 1_000_000, first=False) == -1
-    assert adj_to_rank(100, 0, 10**9, 1_000_000, first=True) is None
-    # per mille (before 3.5): one adj unit is one point
-    assert adj_to_rank(40, 0, 300, 1_000_000, first=True, era="2.6.39") == 261
+    # a task of 100 pages against a rival of 5000 pages, T = 1_000_000 (1000 pages per adj)
+    assert adj_to_rank(100, 5000, 1_000_000, first=True) == 5
+    assert adj_to_rank(100, 50, 1_000_000, first=False) == -1
+    assert adj_to_rank(100, 10**9, 1_000_000, first=True) is None
+    # per mille (before 3.5): one adj unit is one point; 40 pages of T are 0 per mille
+    assert adj_to_rank(40, 300, 1_000_000, first=True, era="2.6.39") == 301
+    # 3.5-5.8: a badness clamped to 1 is no lower for a lower adj, so "last" must beat 1 for real
+    assert adj_to_rank(10010, 1, 2_500_000, first=False, era="3.5") is None
+    assert adj_to_rank(10010, 1_350_100, 2_500_000, first=True, era="3.5") == 537
+    assert adj_to_rank(10010, 1_026_000, 2_500_000, first=False, era="3.5") == 406
 
 
 def test_describe_score():

@@ -83,8 +83,10 @@ def run(args) -> int:
         lines.append(f"victim: pid {v.pid} ({v.comm}), badness {v.badness_pages} {_unit(report)}{ahead}")
     if report.tied and not report.oom_kill_disabled:
         order = "last" if report.last_scanned_wins else "first"
+        scan = ("fork order" if report.scope == "global" else
+                "cgroup by cgroup, in the order tasks joined each")
         lines.append(f"tie: pids {', '.join(map(str, report.tied))} have the same badness; the kernel takes "
-                     f"the one it scans {order} (fork order, here taken from start times)")
+                     f"the one it scans {order} ({scan}; guessed here from start times)")
     if report.lead_within_drift and not report.oom_kill_disabled:
         lines.append(f"uncertain: the lead is smaller than the kernel's per-CPU memory counters may lag "
                      f"(up to {report.drift_pages} pages per process on this kernel)")

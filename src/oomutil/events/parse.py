@@ -67,8 +67,11 @@ class OomKillEvent:
 
 _KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
 _SYSLOG = re.compile(
-    r"^(?P<ts>\S+\s+\d{1,2}\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
-    r"\s+(?:\S+\s+)??(?P<ident>[\w.@/-]+)(?:\[(?P<ident_pid>\d+)\])?:\s?")  # host: absent, "**"...
+    r"^(?P<ts>\S+\s+\d{1,2}\s+\d\d:\d\d:\d\d(?:\.\d+)?"
+    r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
+    # the host may be absent, scrubbed ("**") or an IPv6 address ("2001:db8::5"): the
+    # identifier's colon is followed by neither a colon nor a word character
+    r"\s+(?:\S+\s+)??(?P<ident>[\w.@/-]+)(?:\[(?P<ident_pid>\d+)\])?:(?![:\w])\s?")
 _DMESG_SECS = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 _DMESG_T = re.compile(r"^\[([^\]]*\d\d:\d\d:\d\d[^\]]*)\]\s?")
 _CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
@@ -160,6 +163,8 @@ _FIELD = re.compile(r"([\w-]+):\s?(-?\d+)(kB)?")
 _GROUP = " are going to be killed due to memory.oom.group set"  # 4.19+: members die too
 # reports that end without a kill, as the kernel says so: not a failure to parse
 _NO_KILL = ("is already exiting. Skip killing", "panic_on_oom is enabled", "no killable processes")
+# what the kernel prints before "Killed process" (__oom_kill_process()'s message argument)
+_KILL_PREFIXES = ("", "Out of memory:", "Memory cgroup out of memory:", "Out of memory (oom_kill_allocating_task):")
 
 # user-space killers, as they log (identifiers of syslog/journal lines)
 _EARLYOOM = re.compile(r"sending SIG\w+ to process (?P<pid>\d+) uid (?P<uid>\d+) \"(?P<comm>.*?)\"")
@@ -195,7 +200,8 @@ def _message_start(text: str, at: int) -> int:
 
 
 def _close(a: object, b: Optional[float]) -> bool:
-    """Two times of one burst of lines (unknown times are taken as close)."""
+    """Two times of one burst of lines (unknown times are taken as close: the lines also
+    have to follow each other)."""
     return a is None or b is None or abs(a - b) < 1.0  # type: ignore[operator]
 
 
@@ -275,22 +281,38 @@ class Assembler:
                 return None
         at = text.find("Killed process ")
         if at >= 0:
+            before = text[_message_start(text, at):at].strip()
+            if before not in _KILL_PREFIXES:
+                self._not_a_member()  # another program quoting the kernel
+                return None
             m = _KILLED.match(_untruncated(text[at:]))
             if m:
                 self._keep(line)
-                event = self._killed(line, m, text[:at])
+                event = self._killed(line, m, before)
                 self.report = _Report(killed=True)
                 return event
             self._doubt(line)
+            self._not_a_member()
             return None
         if _GROUP in text and self.group is not None:
             self.group["active"] = True
             self.group["at"] = line.seconds
+            return None
+        self._not_a_member()
+        if text.startswith("Out of memory: Kill process ") or " or sacrifice child" in text:
+            r.values["sacrifice"] = True  # before 5.1 the one killed may be a child of the named
         elif r.first is not None and any(k in text for k in _NO_KILL):
             r.killed = True
+            self._end_report()  # what follows belongs to another report
         if r.first is not None and self.keep_lines and text:
             r.lines.append(line.raw)
         return None
+
+    def _not_a_member(self) -> None:
+        """Members of a memory.oom.group kill follow its "Tasks in" line at once: any other
+        line ends them."""
+        if self.group is not None:
+            self.group["active"] = False
 
     def finish(self) -> None:
         """The input has ended: a report still open gave no kill."""
@@ -314,9 +336,13 @@ class Assembler:
         if m:
             r.values.update(constraint=m.group("constraint"), oom_memcg=m.group("oom_memcg"),
                             task_memcg=m.group("task_memcg"), summary_pid=int(m.group("pid")),
-                            uid=int(m.group("uid")))
-        else:
-            fields = dict(f.partition("=")[::2] for f in _untruncated(text)[len("oom-kill:"):].split(",") if "=" in f)
+                            uid=int(m.group("uid")), summary_whole=True)
+        else:  # cut short: the whole fields before the cut
+            cut = _untruncated(text)
+            parts = cut[len("oom-kill:"):].split(",")
+            if cut == text:  # no mark says where: the last field may be cut too
+                parts = parts[:-1]
+            fields = dict(f.partition("=")[::2] for f in parts if "=" in f)
             if not fields.get("constraint", "").startswith("CONSTRAINT_"):
                 self._doubt(line)
                 return
@@ -340,34 +366,39 @@ class Assembler:
         for key, number, kb in _FIELD.findall(m.group("rest") or ""):
             name = _FIELD_NAMES.get(key)
             if name:
-                fields[name] = int(number) * 1024 if kb else int(number)
+                if kb:  # sizes are printed in kB: one without its unit was cut short
+                    fields[name] = int(number) * 1024
             elif key == "UID":
                 fields["uid"] = number
             elif key == "oom_score_adj":
                 fields["oom_score_adj"] = number
+        member = (not v and self.group is not None and self.group.get("active")
+                  and self.group.get("prefix") == before and _close(self.group.get("at"), line.seconds))
+        if member and self.group is not None:
+            v = self.group  # another member of a memory.oom.group kill: the same OOM
         constraint: Optional[str] = v.get("constraint")  # type: ignore[assignment]
-        if constraint is None and "Memory cgroup out of memory" in before:
+        if constraint is None and before.startswith("Memory cgroup"):
             constraint = "CONSTRAINT_MEMCG"
         elif constraint is None and "(oom_kill_allocating_task)" in before:
             constraint = "CONSTRAINT_NONE"
         # The summary (5.0+) comes right before its Killed line (both are printed under
         # oom_lock) and names the process; the Killed line names the thread that holds the
-        # memory (__oom_kill_process()), which differs where the leader has exited.
+        # memory (__oom_kill_process()), which differs where the leader has exited.  In 5.0
+        # the one killed could still be a child of the one named ("or sacrifice child").
         summary_pid: Optional[int] = v.get("summary_pid")  # type: ignore[assignment]
         tid = None
-        if summary_pid is not None and summary_pid != pid:
-            pid, tid = summary_pid, pid
-        if not v and self.group is not None and self.group.get("active") and _close(self.group.get("at"), line.seconds):
-            v = self.group  # another member of a memory.oom.group kill: the same OOM
+        same = summary_pid in (None, pid)
+        if not same and v.get("summary_whole") and not v.get("sacrifice"):
+            pid, tid, same = summary_pid, pid, True  # type: ignore[assignment]
         uid = fields.get("uid")
         first = self.report.first or line
         event = OomKillEvent(
             time=first.time, time_seconds=first.seconds, killer="kernel", pid=pid,
             comm=m.group("comm"),
-            uid=int(uid) if uid is not None else v.get("uid"),  # type: ignore[arg-type]
-            constraint=constraint or v.get("constraint"),  # type: ignore[arg-type]
+            uid=int(uid) if uid is not None else (v.get("uid") if same else None),  # type: ignore[arg-type]
+            constraint=constraint,
             oom_memcg=v.get("oom_memcg"),  # type: ignore[arg-type]
-            task_memcg=v.get("task_memcg") if v is self.report.values else None,  # type: ignore[arg-type]
+            task_memcg=v.get("task_memcg") if same and not member else None,  # type: ignore[arg-type]
             total_vm_bytes=fields.get("total_vm_bytes"),  # type: ignore[arg-type]
             anon_rss_bytes=fields.get("anon_rss_bytes"),  # type: ignore[arg-type]
             file_rss_bytes=fields.get("file_rss_bytes"),  # type: ignore[arg-type]
@@ -382,9 +413,10 @@ class Assembler:
             lines=list(self.report.lines) if self.keep_lines else None,
             tid=tid,
         )
-        if v is self.report.values and self.report.first is not None:
+        if not member and self.report.first is not None:
             self.group = {k: v[k] for k in ("constraint", "oom_memcg", "trigger_comm", "trigger_pid",
                                             "order", "gfp_mask") if k in v}
+            self.group["prefix"] = before
         return event
 
     def _userspace(self, line: Line) -> Optional[OomKillEvent]:

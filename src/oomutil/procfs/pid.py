@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     T = TypeVar("T")
 
 from .._fs import decode, list_dir, read_parsed
-from ..errors import AccessDenied, NotAvailable, OomutilError, ParseError
+from ..errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, ParseError
 from ..root import Root
 
 
@@ -208,7 +208,7 @@ def read_mm_status(status: PidStatus, *, dir_fd: int, pid: int) -> Tuple[PidStat
             continue
         try:
             thread = read_parsed(f"task/{name}/status", parse_status, dir_fd=dir_fd, pid=pid)
-        except (NotAvailable, AccessDenied):  # that thread has just exited, or is hidden
+        except (NotAvailable, AccessDenied, NoSuchProcess):  # that thread exited, or is hidden
             continue
         if thread.rss_bytes is not None:
             return replace(status, state=thread.state, rss_bytes=thread.rss_bytes,
