@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .root import Root
     from .system import (SystemInfo, kernel_release, meminfo, memory_overcommit, oom_kill_count,
                          system_info, vm_settings)
+    from .visibility import View, view
 
 _EXPORTS = {
     "Root": "root",
@@ -47,6 +48,8 @@ _EXPORTS = {
     "oom_kill_count": "system",
     "kernel_release": "system",
     "system_info": "system",
+    "View": "visibility",
+    "view": "visibility",
     "OomutilError": "errors",
     "NoSuchProcess": "errors",
     "AccessDenied": "errors",

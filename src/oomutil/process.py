@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Iterator, Optional, Union
 
 from . import _fs
-from .errors import InvalidValue, NoSuchProcess, NotAvailable
+from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
 from .badness import Explanation, counter_drift_pages, era_of, root_bonus_applies, unkillable_reason
 from .badness import explain as explain_score
 from .cgroups import MemoryCgroup, cgroup_or_none
@@ -124,6 +124,11 @@ class Process:
         try:
             fd = os.open(path, _fs.O_DIR)
         except FileNotFoundError as err:
+            from .visibility import hidden_by_proc
+
+            why = hidden_by_proc(self.pid, self.root)
+            if why is not None:  # it exists: /proc does not show it to us
+                raise AccessDenied(f"hidden from this user ({why})", pid=self.pid) from err
             raise NoSuchProcess(pid=self.pid, path=path) from err
         except OSError as err:
             raise _fs.map_os_error(err, path, pid=self.pid) from err

@@ -9,7 +9,8 @@ proportion to the cgroup, not the machine.  What-ifs change one process's adj or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_to_rank, choice_key,
                       counter_drift_pages, era_of, last_scanned_wins, oom_badness, pages_per_unit,
@@ -21,6 +22,7 @@ from .procfs.meminfo import read_meminfo, read_totalpages
 from .procfs.sysctl import read_kernel_release, read_swappiness
 from .rank import snapshot
 from .root import Root, as_root
+from .visibility import View, hidden_from_us, view
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -67,7 +69,12 @@ class VictimReport:
     oom_kill_disabled: bool  # v1 memory.oom_control oom_kill_disable on the cgroup whose limit
     #                          is hit: the kernel kills nobody, the charging tasks wait
     group_kill: Optional[str]  # memory.oom.group: every process of this cgroup dies with it
-    candidates: List[Candidate]  # in the order the kernel would choose them
+    candidates: List[Candidate]  # in the order the kernel would choose them (the visible ones)
+    partial: bool  # some processes the kernel would choose among cannot be seen or read
+    #                here (hidepid, a container's pid namespace): victim is then None
+    best_visible: Optional[Candidate]  # the first candidate among those that can be seen
+    hidden_processes: Optional[int]  # cgroup OOM: its processes that cannot be read here
+    view: Optional[View]  # system-wide OOM: what this /proc shows of the kernel
     set_adj: Dict[int, int]  # what-if: these pids as if with this oom_score_adj
     grow_bytes: Dict[int, int]  # what-if: these pids as if using this much more memory
     not_candidates: List[int]  # pids of the what-ifs that are not candidates here
@@ -108,8 +115,12 @@ def predict(
     if cgroup is None:
         # memory.oom.group counts in a system-wide OOM too: its domain is the root cgroup
         groups = unless_missing(memory_cgroups, r) or []
+        seen = view(r)
+        unreadable = sum(1 for rec in records if rec.killable is None)
+        if unreadable > seen.processes_unreadable:  # the scan met more than the count did
+            seen = replace(seen, processes_unreadable=unreadable, complete=False)
         return _report(r, "global", read_totalpages(r, r.page_size()), records, None, groups,
-                       set_adj or {}, grow or {}, False)
+                       set_adj or {}, grow or {}, False, None if seen.complete else -1, seen)
     g = memory_cgroup(cgroup, r)
     if g.oom_scope is None:
         raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
@@ -146,12 +157,28 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     # mem_cgroup_oom() -> memcg1_oom_prepare(): with oom_kill_disable set on the cgroup over
     # its limit, no task is killed; the charging task waits for memory (v1 only)
     disabled = limited.version == 1 and bool(limited.oom_kill_disable)
-    return _report(r, scope, totalpages, records, member, subtree, set_adj or {}, grow or {}, disabled)
+    return _report(r, scope, totalpages, records, member, subtree, set_adj or {}, grow or {}, disabled,
+                   _hidden_members(r, pids, records), None)
+
+
+def _hidden_members(r: Root, pids: set, records: List[ProcessRecord]) -> int:
+    """The processes cgroup.procs lists that the snapshot could not read: listed in /proc
+    but unreadable (hidepid=noaccess), or not listed while the process exists (hidepid=
+    invisible).  One that exited in between is not hidden."""
+    readable = {rec.pid for rec in records if rec.killable is not None}
+    hidden = 0
+    for pid in pids - readable:
+        if os.path.isdir(r.proc(pid)) or hidden_from_us(pid, r):
+            hidden += 1
+    return hidden
 
 
 def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
             member: Optional[Callable[[ProcessRecord], bool]], subtree: List[MemoryCgroup],
-            set_adj: Dict[int, int], grow: Dict[int, int], disabled: bool) -> VictimReport:
+            set_adj: Dict[int, int], grow: Dict[int, int], disabled: bool, hidden: Optional[int],
+            seen: Optional[View]) -> VictimReport:
+    """The ranking.  ``hidden``: processes of this OOM that cannot be read here (-1: some,
+    how many is in ``seen``); a report with any names no victim, only the best visible."""
     for pid, wanted in set_adj.items():
         if not OOM_SCORE_ADJ_MIN <= wanted <= OOM_SCORE_ADJ_MAX:
             raise InvalidValue(f"pid {pid}: oom_score_adj {wanted} is outside -1000..1000")
@@ -192,11 +219,12 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
     missing = sorted(p for p in {*set_adj, *grow} if p not in ranked)
     return VictimReport(
         scope=scope, era=kernel.era, totalpages=totalpages, page_size=page_size,
-        victim=None if disabled else first, margin_bytes=margin, tied=tied if len(tied) > 1 else [],
+        victim=None if disabled or hidden else first, margin_bytes=margin, tied=tied if len(tied) > 1 else [],
         last_scanned_wins=kernel.last_wins, drift_pages=kernel.drift_pages,
         lead_within_drift=lead is not None and kernel.drift_pages > 0 and lead < 2 * kernel.drift_pages,
         oom_kill_disabled=disabled, group_kill=group_kill, candidates=candidates,
-        set_adj=dict(set_adj), grow_bytes=dict(grow), not_candidates=missing)
+        set_adj=dict(set_adj), grow_bytes=dict(grow), not_candidates=missing, partial=bool(hidden),
+        best_visible=first, hidden_processes=hidden if scope != "global" else None, view=seen)
 
 
 def _within(path: str, scope: str) -> bool:

@@ -38,6 +38,7 @@ class CgroupRow:
     totalpages: Optional[int]  # that cgroup's limit (+ allowed swap) in pages
     victim: Optional[Candidate]  # the process that OOM would kill now
     oom_kill_disabled: bool  # v1 oom_kill_disable on that cgroup: no kill, tasks wait
+    hidden_processes: Optional[int]  # its processes that cannot be read here: victim unknown
 
 
 def run(args) -> int:
@@ -54,7 +55,8 @@ def run(args) -> int:
     for g in shown:
         report = cgroup_report(root, g, groups, records) if g.oom_scope else None
         rows.append(CgroupRow(g, report.scope if report else None, report.totalpages if report else None,
-                              report.victim if report else None, bool(report and report.oom_kill_disabled)))
+                              report.victim if report else None, bool(report and report.oom_kill_disabled),
+                              report.hidden_processes if report else None))
     rows.sort(key=_sort_key("path" if args.tree else args.sort))
     if args.json:
         print_json(rows)
@@ -70,11 +72,21 @@ def run(args) -> int:
             human_bytes(g.effective_limit_bytes) if g.effective_limit_bytes is not None else "none",
             _headroom(g), g.oom_count, g.oom_kill_count, _yes_no(g.oom_group),
             len(g.pids) if g.pids is not None else None,
-            f"{v.pid} ({v.comm})" if v else ("none (oom_kill_disable)" if row.oom_kill_disabled else MISSING),
+            _victim(row),
             g.path,
         ))
     print_lines(format_table(table, header, right=(1, 2, 3, 4, 5, 7)))
     return 0
+
+
+def _victim(row) -> str:
+    if row.victim is not None:
+        return f"{row.victim.pid} ({row.victim.comm})"
+    if row.oom_kill_disabled:
+        return "none (oom_kill_disable)"
+    if row.hidden_processes:
+        return f"? ({row.hidden_processes} hidden)"
+    return MISSING
 
 
 def _headroom(g) -> str:

@@ -73,6 +73,10 @@ def _pid_list(text: str):
 
 
 def run(args) -> int:
+    from ..visibility import view
+    from ._view import warn_partial
+
+    warn_partial(view(args.root))  # once, on stderr: what the rows cannot show
     if args.watch is not None:
         return _watch(args)
     rows = _rows(args, _limit(args))

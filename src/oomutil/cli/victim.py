@@ -53,8 +53,14 @@ def _unit(report) -> str:
 
 def run(args) -> int:
     from ..victim import predict
+    from . import fail
+    from ._view import warn_partial
 
     report = predict(args.root, cgroup=args.cgroup, set_adj=dict(args.set), grow=dict(args.grow))
+    warn_partial(report.view)  # on stderr, JSON or not
+    if report.partial and report.scope != "global":
+        fail(f"{report.hidden_processes} process(es) of {report.scope} cannot be read here: "
+             "the victim may be one of them")
     if args.json:
         print_json(report)
         return 0
@@ -74,7 +80,11 @@ def run(args) -> int:
     for pid in report.not_candidates:
         lines.append(f"note: pid {pid} is not a candidate of this OOM; its what-if changes nothing")
     v = report.victim
-    if report.oom_kill_disabled:
+    if report.partial and not report.oom_kill_disabled:
+        b = report.best_visible
+        lines.append("victim: not known from here (see above); best visible candidate: "
+                     + (f"pid {b.pid} ({b.comm}), badness {b.badness_pages} {_unit(report)}" if b else "none"))
+    elif report.oom_kill_disabled:
         lines.append(f"no kill: oom_kill_disable is set on {report.scope}; tasks wait until memory is freed")
     elif v is None:
         lines.append("victim: none - no process here can be killed")

@@ -35,6 +35,7 @@ class PidStat:
     state: str  # field 3: R, S, D, Z, T, t, X, I ...
     ppid: int  # field 4
     flags: int  # field 9, PF_* bits
+    num_threads: int  # field 20
     start_time_ticks: int  # field 22, clock ticks after boot: identifies an incarnation
 
     @property
@@ -61,6 +62,7 @@ def parse_stat(data: bytes) -> PidStat:
             state=rest[0].decode("ascii"),
             ppid=int(rest[1]),
             flags=int(rest[6]),
+            num_threads=int(rest[17]),
             start_time_ticks=int(rest[19]),
         )
     except ValueError:
