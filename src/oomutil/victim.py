@@ -120,7 +120,7 @@ def predict(
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
             seen = replace(seen, processes_unreadable=unreadable, complete=False)
         return _report(r, "global", read_totalpages(r, r.page_size()), records, None, groups,
-                       set_adj or {}, grow or {}, False, None if seen.complete else -1, seen)
+                       set_adj or {}, grow or {}, False, not seen.complete, None, seen)
     g = memory_cgroup(cgroup, r)
     if g.oom_scope is None:
         raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
@@ -157,8 +157,9 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     # mem_cgroup_oom() -> memcg1_oom_prepare(): with oom_kill_disable set on the cgroup over
     # its limit, no task is killed; the charging task waits for memory (v1 only)
     disabled = limited.version == 1 and bool(limited.oom_kill_disable)
+    hidden = _hidden_members(r, pids, records)
     return _report(r, scope, totalpages, records, member, subtree, set_adj or {}, grow or {}, disabled,
-                   _hidden_members(r, pids, records), None)
+                   hidden > 0, hidden, None)
 
 
 def _hidden_members(r: Root, pids: set, records: List[ProcessRecord]) -> int:
@@ -175,10 +176,11 @@ def _hidden_members(r: Root, pids: set, records: List[ProcessRecord]) -> int:
 
 def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
             member: Optional[Callable[[ProcessRecord], bool]], subtree: List[MemoryCgroup],
-            set_adj: Dict[int, int], grow: Dict[int, int], disabled: bool, hidden: Optional[int],
-            seen: Optional[View]) -> VictimReport:
-    """The ranking.  ``hidden``: processes of this OOM that cannot be read here (-1: some,
-    how many is in ``seen``); a report with any names no victim, only the best visible."""
+            set_adj: Dict[int, int], grow: Dict[int, int], disabled: bool, partial: bool,
+            hidden: Optional[int], seen: Optional[View]) -> VictimReport:
+    """The ranking.  ``partial``: some processes of this OOM cannot be read here (``hidden``
+    of them in a cgroup; ``seen`` says more system-wide): the report names no victim then,
+    only the best visible candidate."""
     for pid, wanted in set_adj.items():
         if not OOM_SCORE_ADJ_MIN <= wanted <= OOM_SCORE_ADJ_MAX:
             raise InvalidValue(f"pid {pid}: oom_score_adj {wanted} is outside -1000..1000")
@@ -219,12 +221,12 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
     missing = sorted(p for p in {*set_adj, *grow} if p not in ranked)
     return VictimReport(
         scope=scope, era=kernel.era, totalpages=totalpages, page_size=page_size,
-        victim=None if disabled or hidden else first, margin_bytes=margin, tied=tied if len(tied) > 1 else [],
+        victim=None if disabled or partial else first, margin_bytes=margin, tied=tied if len(tied) > 1 else [],
         last_scanned_wins=kernel.last_wins, drift_pages=kernel.drift_pages,
         lead_within_drift=lead is not None and kernel.drift_pages > 0 and lead < 2 * kernel.drift_pages,
         oom_kill_disabled=disabled, group_kill=group_kill, candidates=candidates,
-        set_adj=dict(set_adj), grow_bytes=dict(grow), not_candidates=missing, partial=bool(hidden),
-        best_visible=first, hidden_processes=hidden if scope != "global" else None, view=seen)
+        set_adj=dict(set_adj), grow_bytes=dict(grow), not_candidates=missing, partial=partial,
+        best_visible=first, hidden_processes=hidden, view=seen)
 
 
 def _within(path: str, scope: str) -> bool:
