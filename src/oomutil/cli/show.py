@@ -62,9 +62,10 @@ def _global_ranking(root):
     from ..victim import predict
 
     try:
-        return predict(root)
+        report = predict(root)
     except OomutilError:
         return None
+    return None if report.partial else report  # ranks against processes it cannot see: unknown
 
 
 def _block(r, ranking) -> list:
