@@ -247,40 +247,6 @@ def counter_drift_pages(release: str, online_cpus: int) -> int:
     return 4 * online_cpus * max(32, 2 * online_cpus)
 
 
-def describe_score(e: Explanation, size: Callable[[int], str]) -> str:
-    """The predicted oom_score as a sum a person can follow, e.g. ``1010 = 666 baseline +
-    11 for 2.0 GiB of the 125.9 GiB the kernel counts + 333 for oom_score_adj 500``.
-    ``size`` formats a byte count."""
-    if not e.killable:
-        return f"{e.predicted_oom_score}: never killed ({e.unkillable_reason})"
-    points = e.rss_pages + e.swap_pages + e.pgtables_pages
-    memory = f"{size(points * e.page_size)} of the {size(e.totalpages * e.page_size)} the kernel counts"
-    if e.era == "5.9":
-        mem_only = proc_oom_score(points, e.totalpages, e.era)
-        text = f"{e.predicted_oom_score} = 666 baseline + {mem_only - 666} for {memory}"
-        if e.oom_score_adj:
-            text += f" {_signed(e.predicted_oom_score - mem_only)} for oom_score_adj {e.oom_score_adj}"
-    else:
-        per_mille = points * 1000 // e.totalpages
-        text = f"{e.predicted_oom_score} = {per_mille} for {memory}"
-        rest = e.predicted_oom_score - per_mille
-        if rest:
-            text += f" {_signed(rest)} for oom_score_adj {e.oom_score_adj}" + (
-                ", root bonus and rounding" if e.root_bonus_pages else " and rounding")
-    if e.agrees:
-        text += "   (the kernel says the same)"
-    elif e.within_counter_drift:
-        text += (f"   (the kernel says {e.kernel_oom_score}: its per-CPU memory counters lag behind "
-                 "/proc/PID/status by up to a few hundred pages)")
-    elif e.kernel_oom_score is not None:
-        text += f"   (the kernel says {e.kernel_oom_score})"
-    return text
-
-
-def _signed(n: int) -> str:
-    return f"+ {n}" if n >= 0 else f"- {-n}"
-
-
 def _pages(n: Optional[int], page_size: int) -> Optional[int]:
     return None if n is None else n // page_size
 

@@ -2,9 +2,10 @@
 
 import pytest
 
-from oomutil.badness import (ERAS, adj_to_rank, c_div, choice_key, counter_drift_pages, describe_score, era_of,
+from oomutil.badness import (ERAS, adj_to_rank, c_div, choice_key, counter_drift_pages, era_of,
                              explain, kernel_version, last_scanned_wins, oom_badness, points_pages,
                              proc_oom_score, root_bonus_applies)
+from oomutil.cli._prose import describe_score
 from oomutil.errors import InvalidValue
 from oomutil.procfs.pid import PidStatus
 

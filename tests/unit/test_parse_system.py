@@ -5,7 +5,7 @@ import pytest
 from oomutil._fs import parse_int
 from oomutil.errors import ParseError
 from oomutil.procfs.meminfo import Meminfo, parse_meminfo
-from oomutil.procfs.sysctl import meaning
+from oomutil.cli._prose import meaning
 from oomutil.procfs.vmstat import parse_vmstat
 
 MEMINFO_618 = b"""MemTotal:       24684092 kB

@@ -69,7 +69,7 @@ def _global_ranking(root):
 
 
 def _block(r, ranking) -> list:
-    from ..badness import describe_score
+    from ._prose import describe_score
 
     user = MISSING if r.uid is None else f"{r.user or '?'} (uid {r.uid})"
     score = r.oom_score if r.explain is None else describe_score(r.explain, human_bytes)

@@ -15,7 +15,7 @@ def register(sub, parents, help_text: str) -> None:
 
 
 def run(args) -> int:
-    from ..procfs.sysctl import meaning
+    from ._prose import meaning
     from ..system import system_info
 
     info = system_info(Root(args.root))

@@ -50,37 +50,3 @@ def read_kernel_release(root: Root) -> str:
     """/proc/sys/kernel/osrelease, the ``uname -r`` of the kernel that wrote the tree."""
     return read_parsed(root.proc("sys", "kernel", "osrelease"), lambda d: decode(d.strip()))
 
-
-# What each value means on kernels since 4.17 (no root bonus) and 5.9 (0..2000 scores),
-# in the words the CLI prints.  Unknown values are shown as numbers only.
-MEANINGS: Dict[str, Dict[int, str]] = {
-    "overcommit_memory": {
-        0: "heuristic: refuse only allocations larger than RAM + swap",
-        1: "always overcommit, never refuse",
-        2: "strict: refuse commits beyond CommitLimit (the OOM killer still runs)",
-    },
-    "panic_on_oom": {
-        0: "kill a process",
-        1: "panic on a system-wide OOM; cgroup, cpuset and mempolicy OOMs still kill",
-        2: "panic on every OOM, memory cgroup OOMs included",
-    },
-    "oom_kill_allocating_task": {
-        0: "kill the task with the highest badness",
-        # any non-zero value: mm/oom_kill.c tests sysctl_oom_kill_allocating_task only for truth
-    },
-    "oom_dump_tasks": {
-        0: "no task table in the kernel log",
-        1: "log a table of eligible tasks on each OOM kill",
-    },
-}
-
-
-def meaning(knob: str, value: Optional[int]) -> Optional[str]:
-    """A short sentence for a knob's value, or None when there is nothing certain to say."""
-    if value is None:
-        return None
-    if knob == "oom_kill_allocating_task" and value != 0:
-        return "kill the task that triggered the OOM (not in memory cgroup OOMs)"
-    if knob == "oom_dump_tasks" and value != 0:
-        value = 1
-    return MEANINGS.get(knob, {}).get(value)
