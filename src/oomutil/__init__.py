@@ -27,6 +27,13 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .system import (SystemInfo, kernel_release, meminfo, memory_overcommit, oom_kill_count,
                          system_info, vm_settings)
     from .visibility import View, view
+    from .badness import Explanation
+    from .cgroups import (Hierarchy, MemoryCgroup, memory_cgroup, memory_cgroups, memory_hierarchy,
+                          process_cgroup)
+    from .events.parse import OomKillEvent, parse_lines, parse_text
+    from .events.reconcile import Gap, reconcile
+    from .procfs.pressure import Pressure
+    from .victim import Candidate, VictimReport, adj_to_be, predict
 
 _EXPORTS = {
     "Root": "root",
@@ -50,6 +57,23 @@ _EXPORTS = {
     "system_info": "system",
     "View": "visibility",
     "view": "visibility",
+    "MemoryCgroup": "cgroups",
+    "Hierarchy": "cgroups",
+    "memory_hierarchy": "cgroups",
+    "memory_cgroups": "cgroups",
+    "memory_cgroup": "cgroups",
+    "process_cgroup": "cgroups",
+    "Pressure": "procfs.pressure",
+    "Explanation": "badness",
+    "predict": "victim",
+    "VictimReport": "victim",
+    "Candidate": "victim",
+    "adj_to_be": "victim",
+    "parse_text": "events.parse",
+    "parse_lines": "events.parse",
+    "OomKillEvent": "events.parse",
+    "reconcile": "events.reconcile",
+    "Gap": "events.reconcile",
     "OomutilError": "errors",
     "NoSuchProcess": "errors",
     "AccessDenied": "errors",
