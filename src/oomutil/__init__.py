@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .system import (SystemInfo, kernel_release, meminfo, memory_overcommit, oom_kill_count,
                          system_info, vm_settings)
     from .visibility import View, view
-    from .badness import Explanation
+    from .badness import Explanation, Unkillable
     from .cgroups import (Hierarchy, MemoryCgroup, memory_cgroup, memory_cgroups, memory_hierarchy,
                           process_cgroup)
     from .events.parse import OomKillEvent, parse_lines, parse_text
@@ -65,6 +65,7 @@ _EXPORTS = {
     "process_cgroup": "cgroups",
     "Pressure": "procfs.pressure",
     "Explanation": "badness",
+    "Unkillable": "badness",
     "predict": "victim",
     "VictimReport": "victim",
     "Candidate": "victim",

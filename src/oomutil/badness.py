@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 
 from .errors import InvalidValue
 
@@ -42,7 +43,22 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 OOM_SCORE_ADJ_MIN = -1000  # include/uapi/linux/oom.h: never chosen
 OOM_SCORE_ADJ_MAX = 1000
 CAP_SYS_ADMIN = 21  # include/uapi/linux/capability.h
-ADJ_MIN_REASON = "oom_score_adj -1000"  # the one reason a what-if adj can lift
+
+
+class Unkillable(str, Enum):
+    """Why oom_badness() passes a task over (its value is what JSON and the table show)."""
+
+    KERNEL_THREAD = "kernel thread"  # PF_KTHREAD
+    GLOBAL_INIT = "global init"  # pid 1 of the initial pid namespace
+    ZOMBIE = "zombie"  # no thread of the group holds an mm any more
+    EXITING = "exiting (no memory left)"
+    ADJ_MIN = "oom_score_adj -1000"  # OOM_SCORE_ADJ_MIN: the one reason a what-if adj can lift
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ADJ_MIN_REASON = Unkillable.ADJ_MIN
 
 ERAS = ("2.6.36", "2.6.39", "3.5", "3.14", "4.17", "5.9")  # each: the first release of a formula
 _PER_MILLE_ERAS = ("2.6.36", "2.6.39")  # badness on the 1..1000 scale, not in pages
@@ -251,7 +267,7 @@ def _pages(n: Optional[int], page_size: int) -> Optional[int]:
     return None if n is None else n // page_size
 
 
-def unkillable_reason(pid: int, status: PidStatus, adj: Optional[int], global_init: bool) -> Optional[str]:
+def unkillable_reason(pid: int, status: PidStatus, adj: Optional[int], global_init: bool) -> Optional[Unkillable]:
     """Why oom_badness() would skip this process, or None if it would not.
 
     oom_unkillable_task(): the global init and kernel threads; then no mm left (zombie or
@@ -259,13 +275,13 @@ def unkillable_reason(pid: int, status: PidStatus, adj: Optional[int], global_in
     but /proc does not show that state.  A container's pid 1 is not the global init.
     """
     if status.is_kernel_thread:
-        return "kernel thread"
+        return Unkillable.KERNEL_THREAD
     if pid == 1 and global_init:
-        return "global init"
+        return Unkillable.GLOBAL_INIT
     if status.state in ("Z", "X"):
-        return "zombie"
+        return Unkillable.ZOMBIE
     if status.rss_bytes is None:
-        return "exiting (no memory left)"
+        return Unkillable.EXITING
     if adj == OOM_SCORE_ADJ_MIN:
         return ADJ_MIN_REASON
     return None

@@ -51,7 +51,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class VictimReport:
-    scope: str  # "global", or the path of the memory cgroup whose limit is hit
+    scope: str  # the OOM's domain as the kernel spells it: "/" (the root cgroup) for a
+    #             system-wide OOM, else the path of the memory cgroup whose limit is hit
     era: str  # the kernel's badness formula (badness.ERAS)
     totalpages: int  # what oom_score_adj is scaled by: RAM + swap, or the cgroup's limit + swap
     page_size: int
@@ -119,7 +120,7 @@ def predict(
         unreadable = sum(1 for rec in records if rec.killable is None)
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
             seen = replace(seen, processes_unreadable=unreadable, complete=False)
-        return _report(r, "global", read_totalpages(r, r.page_size()), records, None, groups,
+        return _report(r, "/", read_totalpages(r, r.page_size()), records, None, groups,
                        set_adj or {}, grow or {}, False, not seen.complete, None, seen)
     g = memory_cgroup(cgroup, r)
     if g.oom_scope is None:
@@ -216,7 +217,7 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
     tied = [c.pid for c in candidates if first is not None and c.badness_pages == first.badness_pages]
     group_kill = None
     if first is not None and subtree and not disabled:
-        group_kill = _oom_group(subtree, homes.get(first.pid), first.pid, "/" if scope == "global" else scope)
+        group_kill = _oom_group(subtree, homes.get(first.pid), first.pid, scope)
     ranked = {c.pid for c in candidates}
     missing = sorted(p for p in {*set_adj, *grow} if p not in ranked)
     return VictimReport(

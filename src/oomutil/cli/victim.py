@@ -58,14 +58,14 @@ def run(args) -> int:
 
     report = predict(args.root, cgroup=args.cgroup, set_adj=dict(args.set), grow=dict(args.grow))
     warn_partial(report.view)  # on stderr, JSON or not
-    if report.partial and report.scope != "global":
+    if report.partial and report.scope != "/":
         fail(f"{report.hidden_processes} process(es) of {report.scope} cannot be read here: "
              "the victim may be one of them")
     if args.json:
         print_json(report)
         return 0
     page = report.page_size
-    if report.scope == "global":
+    if report.scope == "/":
         lines = [f"scope: system-wide OOM; RAM + swap = {human_bytes(report.totalpages * page)} "
                  f"({report.totalpages} pages)"]
     else:
@@ -93,7 +93,7 @@ def run(args) -> int:
         lines.append(f"victim: pid {v.pid} ({v.comm}), badness {v.badness_pages} {_unit(report)}{ahead}")
     if report.tied and not report.oom_kill_disabled:
         order = "last" if report.last_scanned_wins else "first"
-        scan = ("fork order" if report.scope == "global" else
+        scan = ("fork order" if report.scope == "/" else
                 "cgroup by cgroup, in the order tasks joined each")
         lines.append(f"tie: pids {', '.join(map(str, report.tied))} have the same badness; the kernel takes "
                      f"the one it scans {order} ({scan}; guessed here from start times)")
