@@ -77,21 +77,21 @@ def list_dir(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = No
         raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
 
 
-def read_optional(path: str, parse: Callable[[bytes], T], **kwargs) -> Optional[T]:
-    """Like read_parsed, but None when the file does not exist (this kernel lacks it)."""
+def none_if_missing(call: Callable[..., T], *args, **kwargs) -> Optional[T]:
+    """``call(*args)``, or None when what it reads does not exist here (NotAvailable: this
+    kernel or tree lacks the file).  Every other error propagates."""
     try:
-        return read_parsed(path, parse, **kwargs)
+        return call(*args, **kwargs)
     except NotAvailable:
         return None
 
 
-def unless_missing(call: Callable[..., T], *args) -> Optional[T]:
-    """``call(*args)``, or None when it cannot be read here (AccessDenied, NotAvailable).
-
-    NoSuchProcess and ParseError still propagate: they are not "missing".
-    """
+def none_if_unreadable(call: Callable[..., T], *args, **kwargs) -> Optional[T]:
+    """``call(*args)``, or None when what it reads is missing *or* denied (NotAvailable,
+    AccessDenied: hidepid, a container's masked file).  NoSuchProcess and ParseError still
+    propagate: a process gone and a file that makes no sense are not "missing"."""
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except (AccessDenied, NotAvailable):
         return None
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import _fs
 from .cgroup_names import describe
-from .errors import NotAvailable, OomutilError
+from .errors import AccessDenied, NotAvailable
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.mountinfo import Mount, parse_mountinfo
 from .procfs.pressure import Pressure, parse_pressure
@@ -99,7 +99,7 @@ def _under_root(root: Root, mount_point: str) -> str:
 def _has_memory(directory: str) -> bool:
     try:
         controllers = _fs.read_bytes(os.path.join(directory, "cgroup.controllers"))
-    except OomutilError:
+    except (NotAvailable, AccessDenied):
         return False
     return b"memory" in controllers.split()
 
@@ -109,7 +109,7 @@ def memory_hierarchy(root: Union[Root, str, None] = None) -> Optional[Hierarchy]
     r = as_root(root)
     try:
         mounts: List[Mount] = _fs.read_parsed(r.proc("self", "mountinfo"), parse_mountinfo)
-    except OomutilError:
+    except (NotAvailable, AccessDenied):
         mounts = []
     v2 = None
     for m in mounts:
@@ -148,7 +148,7 @@ def _directory(h: Hierarchy, path: str) -> Optional[str]:
 def _file(directory: str, name: str, parse):
     """One file of a cgroup directory, parsed; None where it is absent or unreadable
     (kernels differ, trees hold some files, a container may be denied some)."""
-    return _fs.unless_missing(_fs.read_parsed, os.path.join(directory, name), parse)
+    return _fs.none_if_unreadable(_fs.read_parsed, os.path.join(directory, name), parse)
 
 
 class _Counters:

@@ -221,11 +221,11 @@ class Process:
             for _ in range(5):
                 status = self._fresh_mm_status()
                 adj = self._fresh("oom_score_adj", _fs.parse_int)
-                score = _fs.unless_missing(self._fresh, "oom_score", _fs.parse_int)
+                score = _fs.none_if_unreadable(self._fresh, "oom_score", _fs.parse_int)
                 if self._fresh_mm_status().memory_bytes() == status.memory_bytes():
                     break
             root_bonus = root_bonus_applies(era, status.cap_eff,
-                                            lambda: _fs.unless_missing(self._fresh, "uid_map", parse_uid_map))
+                                            lambda: _fs.none_if_unreadable(self._fresh, "uid_map", parse_uid_map))
         return explain_score(status, adj, score, totalpages, page_size, era,
                              unkillable_reason(self.pid, status, adj, global_init),
                              counter_drift_pages(release, self.root.online_cpus()), root_bonus)
@@ -268,26 +268,26 @@ class Process:
         (permission, a file missing in a captured tree) is None.
         """
         with self.oneshot():
-            comm = _fs.unless_missing(self.name)
+            comm = _fs.none_if_unreadable(self.name)
             if comm is None:
                 stat = self._cache.get("stat")
                 comm = stat.comm if isinstance(stat, PidStat) else "?"
-            status = _fs.unless_missing(self.status)
-            memory = _fs.unless_missing(self.memory)
+            status = _fs.none_if_unreadable(self.status)
+            memory = _fs.none_if_unreadable(self.memory)
             uid = status.uids[0] if status else None
             return ProcessInfo(
                 pid=self.pid,
                 comm=comm,
                 uid=uid,
                 user=user_name(self.root, uid) if uid is not None else None,
-                oom_score=_fs.unless_missing(self.oom_score),
-                oom_score_adj=_fs.unless_missing(self.oom_score_adj),
-                oom_adj=_fs.unless_missing(self.oom_adj),
+                oom_score=_fs.none_if_unreadable(self.oom_score),
+                oom_score_adj=_fs.none_if_unreadable(self.oom_score_adj),
+                oom_adj=_fs.none_if_unreadable(self.oom_adj),
                 rss_bytes=memory.rss_bytes if memory else None,
                 swap_bytes=memory.swap_bytes if memory else None,
                 pgtables_bytes=memory.pgtables_bytes if memory else None,
-                memory_cgroup=_fs.unless_missing(self.memory_cgroup),
-                explain=_fs.unless_missing(self.explain, era),
+                memory_cgroup=_fs.none_if_unreadable(self.memory_cgroup),
+                explain=_fs.none_if_unreadable(self.explain, era),
             )
 
     def __repr__(self) -> str:

@@ -108,10 +108,7 @@ class _Task:
         if name not in files:
             value = None
             if self.fd is not None:
-                try:
-                    value = _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
-                except (AccessDenied, NotAvailable):
-                    pass
+                value = _fs.none_if_unreadable(_fs.read_parsed, name, parse, dir_fd=self.fd, pid=self.pid)
             files[name] = value
         return files[name]
 

@@ -8,7 +8,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Optional, Union
     RootArg = Union[Root, str, None]
 
-from ._fs import unless_missing
+from ._fs import none_if_unreadable
 from .procfs.meminfo import Meminfo, read_meminfo
 from .procfs.sysctl import VmSettings, read_kernel_release, read_overcommit_memory, read_vm_settings
 from .procfs.vmstat import read_oom_kill_count
@@ -67,9 +67,9 @@ class SystemInfo:
 def system_info(root: RootArg = None) -> SystemInfo:
     r = as_root(root)
     return SystemInfo(
-        kernel_release=unless_missing(read_kernel_release, r),
+        kernel_release=none_if_unreadable(read_kernel_release, r),
         vm=read_vm_settings(r),
-        meminfo=unless_missing(read_meminfo, r),
-        oom_kill_count=unless_missing(read_oom_kill_count, r),
+        meminfo=none_if_unreadable(read_meminfo, r),
+        oom_kill_count=none_if_unreadable(read_oom_kill_count, r),
     )
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Optional
 
 from ._fs import decode, read_bytes
-from .errors import OomutilError
+from .errors import AccessDenied, NotAvailable
 from .root import Root
 
 _tables: Dict[str, Dict[int, Optional[str]]] = {}
@@ -44,7 +44,7 @@ def user_name(root: Root, uid: int) -> Optional[str]:
 def _read_passwd(root: Root) -> Dict[int, Optional[str]]:
     try:
         return dict(parse_passwd(read_bytes(root.etc("passwd"))))
-    except OomutilError:  # a tree without etc/passwd: no names, not an error
+    except (NotAvailable, AccessDenied):  # a tree without etc/passwd: no names, not an error
         return {}
 
 

@@ -16,7 +16,7 @@ from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_
                       counter_drift_pages, era_of, last_scanned_wins, oom_badness, pages_per_unit,
                       points_pages)
 from .cgroups import memory_cgroup, memory_cgroups
-from ._fs import unless_missing
+from ._fs import none_if_unreadable
 from .errors import InvalidValue, NotAvailable
 from .procfs.meminfo import read_meminfo, read_totalpages
 from .procfs.sysctl import read_kernel_release, read_swappiness
@@ -115,7 +115,7 @@ def predict(
     records = snapshot(r, kernel_threads=False)
     if cgroup is None:
         # memory.oom.group counts in a system-wide OOM too: its domain is the root cgroup
-        groups = unless_missing(memory_cgroups, r) or []
+        groups = none_if_unreadable(memory_cgroups, r) or []
         seen = view(r)
         unreadable = sum(1 for rec in records if rec.killable is None)
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, replace
 
 from . import _fs
-from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError
+from .errors import AccessDenied, NoSuchProcess, NotAvailable
 from .procfs.loadavg import read_threads_total
 from .procfs.mountinfo import parse_mountinfo
 from .procfs.pid import parse_stat, read_pid1_is_global_init
@@ -73,7 +73,7 @@ def _proc_mount(r: Root) -> tuple:
     that mount point is the one on top."""
     try:
         mounts = _fs.read_parsed(r.proc("self", "mountinfo"), parse_mountinfo)
-    except OomutilError:
+    except (NotAvailable, AccessDenied):
         return None, False
     procs = [m for m in mounts if m.fstype == "proc"]
     here = os.path.realpath(r.proc())
@@ -105,7 +105,7 @@ def view(root: Union[Root, str, None] = None) -> View:
     r = as_root(root)
     hidepid, subset = _proc_mount(r)
     initial = _initial_pid_namespace(r)
-    total = _fs.unless_missing(read_threads_total, r)
+    total = _fs.none_if_unreadable(read_threads_total, r)
     if hidepid is None and initial is not False:  # nothing hidden, or nothing known to be
         return View(hidepid, subset, initial, total, None, 0, True)
     visible = unreadable = 0

@@ -64,17 +64,39 @@ def test_read_parsed_names_the_file_in_a_parse_error(tmp_path):
     assert info.value.line == "many\n"
 
 
-def test_unless_missing():
+def test_the_two_spellings_of_none():
     def denied():
         raise AccessDenied(path="/x")
+
+    def missing():
+        raise NotAvailable(path="/x")
 
     def gone():
         raise NoSuchProcess(pid=1)
 
-    assert _fs.unless_missing(denied) is None
-    assert _fs.unless_missing(lambda a: a + 1, 1) == 2
-    with pytest.raises(NoSuchProcess):
-        _fs.unless_missing(gone)
+    def nonsense():
+        raise ParseError("malformed", path="/x")
+
+    assert _fs.none_if_unreadable(denied) is None and _fs.none_if_unreadable(missing) is None
+    assert _fs.none_if_missing(missing) is None
+    with pytest.raises(AccessDenied):  # denied is not missing
+        _fs.none_if_missing(denied)
+    assert _fs.none_if_unreadable(lambda a: a + 1, 1) == 2
+    for call in (gone, nonsense):  # a process gone, a file that makes no sense: never None
+        for absorb in (_fs.none_if_missing, _fs.none_if_unreadable):
+            with pytest.raises((NoSuchProcess, ParseError)):
+                absorb(call)
+
+
+def test_a_malformed_pid_2_stat_is_an_error_not_a_container(tmp_path):
+    from oomutil.procfs.pid import read_pid1_is_global_init
+
+    (tmp_path / "proc" / "2").mkdir(parents=True)
+    (tmp_path / "proc" / "2" / "stat").write_text("garbage\n")
+    with pytest.raises(ParseError):
+        read_pid1_is_global_init(oomutil.Root(str(tmp_path)))
+    (tmp_path / "proc" / "2" / "stat").unlink()
+    assert read_pid1_is_global_init(oomutil.Root(str(tmp_path))) is False  # no pid 2: not the initial namespace
 
 
 def test_error_tree_and_messages():

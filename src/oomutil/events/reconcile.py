@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._fs import unless_missing
+from .._fs import none_if_unreadable
 from ..cgroups import memory_cgroups
 from ..procfs.vmstat import read_oom_kill_count
 
@@ -37,7 +37,7 @@ def reconcile(root: Root, events: Iterable[OomKillEvent], log_starts_at_boot: Op
               lost_records: int = 0) -> List[Gap]:
     kills = [e for e in events if e.killer == "kernel"]
     gaps = []
-    counted = unless_missing(read_oom_kill_count, root)
+    counted = none_if_unreadable(read_oom_kill_count, root)
     if counted is not None and counted > len(kills):
         if log_starts_at_boot is False:
             why = "the ring buffer no longer holds the reports of the earliest kills"
@@ -46,7 +46,7 @@ def reconcile(root: Root, events: Iterable[OomKillEvent], log_starts_at_boot: Op
         else:
             why = "these kills were counted but never logged, or the log read is not this boot's"
         gaps.append(Gap("/proc/vmstat oom_kill", counted, len(kills), counted - len(kills), why))
-    groups = unless_missing(memory_cgroups, root) or []
+    groups = none_if_unreadable(memory_cgroups, root) or []
     for g in groups:
         local = (g.events_local or {}).get("oom_kill") if g.version == 2 else g.oom_kill_count
         if not local or g.path == "/":

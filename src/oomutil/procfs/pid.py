@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     T = TypeVar("T")
 
 from .._fs import decode, list_dir, read_parsed
-from ..errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, ParseError
+from ..errors import AccessDenied, NoSuchProcess, NotAvailable, ParseError
 from ..root import Root
 
 
@@ -232,5 +232,5 @@ def read_pid1_is_global_init(root: Root) -> bool:
     container's /proc, pid 1 is an ordinary, killable process."""
     try:
         return read_parsed(root.proc(2, "stat"), parse_stat).is_kernel_thread
-    except OomutilError:
+    except (NoSuchProcess, NotAvailable, AccessDenied):  # no pid 2 here (a ParseError is not that)
         return False

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Optional
 
-from .._fs import decode, parse_int, read_optional, read_parsed
+from .._fs import decode, none_if_missing, parse_int, read_parsed
 from ..root import Root
 
 
@@ -31,7 +31,7 @@ class VmSettings:
 def read_vm_settings(root: Root) -> VmSettings:
     """Read each knob of VmSettings from /proc/sys/vm; a missing file gives None."""
     values = {
-        f.name: read_optional(root.proc("sys", "vm", f.name), parse_int) for f in fields(VmSettings)
+        f.name: none_if_missing(read_parsed, root.proc("sys", "vm", f.name), parse_int) for f in fields(VmSettings)
     }
     return VmSettings(**values)
 
@@ -43,7 +43,7 @@ def read_overcommit_memory(root: Root) -> int:
 
 def read_swappiness(root: Root) -> Optional[int]:
     """/proc/sys/vm/swappiness; None where the tree lacks it."""
-    return read_optional(root.proc("sys", "vm", "swappiness"), parse_int)
+    return none_if_missing(read_parsed, root.proc("sys", "vm", "swappiness"), parse_int)
 
 
 def read_kernel_release(root: Root) -> str:
