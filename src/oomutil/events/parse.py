@@ -37,26 +37,26 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 class OomKillEvent:
     """One process killed for lack of memory.  None: the log did not say."""
 
-    time: Optional[str]  # as printed: "265.664159", "Fri Nov 27 22:11:05 2026", ...
-    time_seconds: Optional[float]  # seconds since boot where the log gives them ([secs], kmsg)
-    killer: str  # "kernel", or the user-space killer: "earlyoom", "nohang", "systemd-oomd"
-    pid: Optional[int]  # the process (thread group) killed
-    comm: Optional[str]
-    uid: Optional[int]
-    constraint: Optional[str]  # CONSTRAINT_NONE (system-wide), CONSTRAINT_MEMCG, ...
-    oom_memcg: Optional[str]  # the cgroup whose limit was hit
-    task_memcg: Optional[str]  # the cgroup of the killed process
-    total_vm_bytes: Optional[int]
-    anon_rss_bytes: Optional[int]
-    file_rss_bytes: Optional[int]
-    shmem_rss_bytes: Optional[int]
-    pgtables_bytes: Optional[int]
-    oom_score_adj: Optional[int]
-    trigger_comm: Optional[str]  # the process whose allocation failed
-    trigger_pid: Optional[int]
-    order: Optional[int]  # allocation order; -1 is a manual OOM (sysrq f)
-    gfp_mask: Optional[str]
-    source: str  # "kmsg", "journal", a file name, "stdin"
+    time: Optional[str] = None  # as printed: "265.664159", "Fri Nov 27 22:11:05 2026", ...
+    time_seconds: Optional[float] = None  # seconds since boot where the log gives them ([secs], kmsg)
+    killer: str = "kernel"  # or the user-space killer: "earlyoom", "nohang", "systemd-oomd"
+    pid: Optional[int] = None  # the process (thread group) killed
+    comm: Optional[str] = None
+    uid: Optional[int] = None
+    constraint: Optional[str] = None  # CONSTRAINT_NONE (system-wide), CONSTRAINT_MEMCG, ...
+    oom_memcg: Optional[str] = None  # the cgroup whose limit was hit
+    task_memcg: Optional[str] = None  # the cgroup of the killed process
+    total_vm_bytes: Optional[int] = None
+    anon_rss_bytes: Optional[int] = None
+    file_rss_bytes: Optional[int] = None
+    shmem_rss_bytes: Optional[int] = None
+    pgtables_bytes: Optional[int] = None
+    oom_score_adj: Optional[int] = None
+    trigger_comm: Optional[str] = None  # the process whose allocation failed
+    trigger_pid: Optional[int] = None
+    order: Optional[int] = None  # allocation order; -1 is a manual OOM (sysrq f)
+    gfp_mask: Optional[str] = None
+    source: str = ""  # "kmsg", "journal", a file name, "stdin"
     lines: Optional[List[str]] = None  # the report's lines, when asked for
     tid: Optional[int] = None  # the thread "Killed process" named, where it is not the process:
     #                            the kernel prints the thread that holds the memory (a leader
@@ -199,10 +199,27 @@ def _message_start(text: str, at: int) -> int:
     return start
 
 
-def _close(a: object, b: Optional[float]) -> bool:
+def _close(a: Optional[float], b: Optional[float]) -> bool:
     """Two times of one burst of lines (unknown times are taken as close: the lines also
     have to follow each other)."""
-    return a is None or b is None or abs(a - b) < 1.0  # type: ignore[operator]
+    return a is None or b is None or abs(a - b) < 1.0
+
+
+@dataclass
+class _Facts:
+    """What the lines of one report have said so far."""
+
+    trigger_comm: Optional[str] = None
+    trigger_pid: Optional[int] = None
+    gfp_mask: Optional[str] = None
+    order: Optional[int] = None
+    constraint: Optional[str] = None
+    oom_memcg: Optional[str] = None
+    task_memcg: Optional[str] = None
+    summary_pid: Optional[int] = None  # the process the oom-kill: summary names (5.0+)
+    summary_whole: bool = False  # the summary was read to its end
+    uid: Optional[int] = None
+    sacrifice: bool = False  # "Kill process N ... or sacrifice child" (before 5.1)
 
 
 @dataclass
@@ -210,10 +227,21 @@ class _Report:
     """The lines of one OOM report seen so far."""
 
     first: Optional[Line] = None
-    values: Dict[str, object] = field(default_factory=dict)
+    facts: _Facts = field(default_factory=_Facts)
     lines: List[str] = field(default_factory=list)
     killed: bool = False  # a kill (or the kernel's word that none follows) was seen
     first_at: int = 0  # the number of the first line among the lines fed
+
+
+@dataclass
+class _Group:
+    """A memory.oom.group kill (4.19+): members die right after "Tasks in ... are going to
+    be killed", each with a Killed line of the same prefix."""
+
+    facts: _Facts  # the OOM's: constraint, oom_memcg, trigger
+    prefix: str  # "Memory cgroup out of memory:", ...
+    active: bool = False
+    at: Optional[float] = None  # the time of the "Tasks in" line
 
 
 class Assembler:
@@ -229,7 +257,7 @@ class Assembler:
         self.source, self.keep_lines = source, keep_lines
         self.report = _Report()
         self.after_trigger = 0  # lines after a trigger in which to look for its "CPU: ... PID:" line
-        self.group: Optional[Dict[str, object]] = None  # an oom.group kill in progress
+        self.group: Optional[_Group] = None  # an oom.group kill in progress
         self.fed = 0  # lines fed so far: the order of the doubtful ones
         self._doubtful: List[Tuple[int, str]] = []
         self.doubtful: List[str] = []  # filled by finish(), in log order
@@ -252,9 +280,9 @@ class Assembler:
             fields = _untruncated(text[at + len(_TRIGGER_AT):])
             gfp, order = _GFP.search(fields), _ORDER.search(fields)
             self.report = r = _Report(first=line, first_at=self.fed)
-            r.values.update(trigger_comm=text[_message_start(text, at):at] or None,
-                            gfp_mask=gfp.group(1) if gfp else None,
-                            order=int(order.group(1)) if order else None)
+            r.facts = _Facts(trigger_comm=text[_message_start(text, at):at] or None,
+                             gfp_mask=gfp.group(1) if gfp else None,
+                             order=int(order.group(1)) if order else None)
             self.group = None
             self.after_trigger = 3
             self._keep(line)
@@ -262,8 +290,8 @@ class Assembler:
         if self.after_trigger:
             self.after_trigger -= 1
             m = _CPU.search(text) if "omm: " in text else None
-            if m and "trigger_pid" not in r.values:
-                r.values["trigger_pid"] = int(m.group("pid") or m.group("old_pid"))
+            if m and r.facts.trigger_pid is None:
+                r.facts.trigger_pid = int(m.group("pid") or m.group("old_pid"))
                 self.after_trigger = 0
                 self._keep(line)
                 return None
@@ -275,8 +303,8 @@ class Assembler:
         if at >= 0 and " killed as a result of limit of " in text:
             m = _TASK_IN.match(_untruncated(text[at:]))
             if m:
-                r.values.update(task_memcg=m.group("task_memcg"), oom_memcg=m.group("oom_memcg"),
-                                constraint=r.values.get("constraint", "CONSTRAINT_MEMCG"))
+                r.facts.task_memcg, r.facts.oom_memcg = m.group("task_memcg"), m.group("oom_memcg")
+                r.facts.constraint = r.facts.constraint or "CONSTRAINT_MEMCG"
                 self._keep(line)
                 return None
         at = text.find("Killed process ")
@@ -295,12 +323,11 @@ class Assembler:
             self._not_a_member()
             return None
         if _GROUP in text and self.group is not None:
-            self.group["active"] = True
-            self.group["at"] = line.seconds
+            self.group.active, self.group.at = True, line.seconds
             return None
         self._not_a_member()
         if text.startswith("Out of memory: Kill process ") or " or sacrifice child" in text:
-            r.values["sacrifice"] = True  # before 5.1 the one killed may be a child of the named
+            r.facts.sacrifice = True  # before 5.1 the one killed may be a child of the named
         elif r.first is not None and any(k in text for k in _NO_KILL):
             r.killed = True
             self._end_report()  # what follows belongs to another report
@@ -312,7 +339,7 @@ class Assembler:
         """Members of a memory.oom.group kill follow its "Tasks in" line at once: any other
         line ends them."""
         if self.group is not None:
-            self.group["active"] = False
+            self.group.active = False
 
     def finish(self) -> None:
         """The input has ended: a report still open gave no kill."""
@@ -334,9 +361,9 @@ class Assembler:
         r = self.report
         m = _SUMMARY.match(text)
         if m:
-            r.values.update(constraint=m.group("constraint"), oom_memcg=m.group("oom_memcg"),
-                            task_memcg=m.group("task_memcg"), summary_pid=int(m.group("pid")),
-                            uid=int(m.group("uid")), summary_whole=True)
+            f = r.facts
+            f.constraint, f.oom_memcg, f.task_memcg = m.group("constraint"), m.group("oom_memcg"), m.group("task_memcg")
+            f.summary_pid, f.uid, f.summary_whole = int(m.group("pid")), int(m.group("uid")), True
         else:  # cut short: the whole fields before the cut
             cut = _untruncated(text)
             parts = cut[len("oom-kill:"):].split(",")
@@ -346,13 +373,14 @@ class Assembler:
             if not fields.get("constraint", "").startswith("CONSTRAINT_"):
                 self._doubt(line)
                 return
-            r.values["constraint"] = fields["constraint"]
-            for key in ("oom_memcg", "task_memcg"):
-                if key in fields:
-                    r.values[key] = fields[key]
-            for key, name in (("pid", "summary_pid"), ("uid", "uid")):
-                if fields.get(key, "").isdigit():
-                    r.values[name] = int(fields[key])
+            f = r.facts
+            f.constraint = fields["constraint"]
+            f.oom_memcg = fields.get("oom_memcg", f.oom_memcg)
+            f.task_memcg = fields.get("task_memcg", f.task_memcg)
+            if fields.get("pid", "").isdigit():
+                f.summary_pid = int(fields["pid"])
+            if fields.get("uid", "").isdigit():
+                f.uid = int(fields["uid"])
         self._keep(line)
 
     def _keep(self, line: Line) -> None:
@@ -360,23 +388,25 @@ class Assembler:
             self.report.lines.append(line.raw)
 
     def _killed(self, line: Line, m, before: str) -> OomKillEvent:
-        v = self.report.values
+        v = self.report.facts
         pid = int(m.group("pid"))
-        fields = {"uid": m.group("uid1") or m.group("uid2")}
+        sizes: Dict[str, int] = {}
+        uid_text, adj = m.group("uid1") or m.group("uid2"), None
         for key, number, kb in _FIELD.findall(m.group("rest") or ""):
             name = _FIELD_NAMES.get(key)
             if name:
                 if kb:  # sizes are printed in kB: one without its unit was cut short
-                    fields[name] = int(number) * 1024
+                    sizes[name] = int(number) * 1024
             elif key == "UID":
-                fields["uid"] = number
+                uid_text = number
             elif key == "oom_score_adj":
-                fields["oom_score_adj"] = number
-        member = (not v and self.group is not None and self.group.get("active")
-                  and self.group.get("prefix") == before and _close(self.group.get("at"), line.seconds))
-        if member and self.group is not None:
-            v = self.group  # another member of a memory.oom.group kill: the same OOM
-        constraint: Optional[str] = v.get("constraint")  # type: ignore[assignment]
+                adj = int(number)
+        group = self.group
+        member = (group is not None and self.report.first is None and v == _Facts() and group.active
+                  and group.prefix == before and _close(group.at, line.seconds))
+        if member and group is not None:
+            v = group.facts  # another member of a memory.oom.group kill: the same OOM
+        constraint = v.constraint
         if constraint is None and before.startswith("Memory cgroup"):
             constraint = "CONSTRAINT_MEMCG"
         elif constraint is None and "(oom_kill_allocating_task)" in before:
@@ -385,38 +415,35 @@ class Assembler:
         # oom_lock) and names the process; the Killed line names the thread that holds the
         # memory (__oom_kill_process()), which differs where the leader has exited.  In 5.0
         # the one killed could still be a child of the one named ("or sacrifice child").
-        summary_pid: Optional[int] = v.get("summary_pid")  # type: ignore[assignment]
-        tid = None
-        same = summary_pid in (None, pid)
-        if not same and v.get("summary_whole") and not v.get("sacrifice"):
-            pid, tid, same = summary_pid, pid, True  # type: ignore[assignment]
-        uid = fields.get("uid")
+        summary_pid, tid = v.summary_pid, None
+        same = summary_pid is None or summary_pid == pid
+        if summary_pid is not None and not same and v.summary_whole and not v.sacrifice:
+            pid, tid, same = summary_pid, pid, True
         first = self.report.first or line
         event = OomKillEvent(
             time=first.time, time_seconds=first.seconds, killer="kernel", pid=pid,
             comm=m.group("comm"),
-            uid=int(uid) if uid is not None else (v.get("uid") if same else None),  # type: ignore[arg-type]
+            uid=int(uid_text) if uid_text is not None else (v.uid if same else None),
             constraint=constraint,
-            oom_memcg=v.get("oom_memcg"),  # type: ignore[arg-type]
-            task_memcg=v.get("task_memcg") if same and not member else None,  # type: ignore[arg-type]
-            total_vm_bytes=fields.get("total_vm_bytes"),  # type: ignore[arg-type]
-            anon_rss_bytes=fields.get("anon_rss_bytes"),  # type: ignore[arg-type]
-            file_rss_bytes=fields.get("file_rss_bytes"),  # type: ignore[arg-type]
-            shmem_rss_bytes=fields.get("shmem_rss_bytes"),  # type: ignore[arg-type]
-            pgtables_bytes=fields.get("pgtables_bytes"),  # type: ignore[arg-type]
-            oom_score_adj=int(fields["oom_score_adj"]) if "oom_score_adj" in fields else None,  # type: ignore[arg-type]
-            trigger_comm=v.get("trigger_comm"),  # type: ignore[arg-type]
-            trigger_pid=v.get("trigger_pid"),  # type: ignore[arg-type]
-            order=v.get("order"),  # type: ignore[arg-type]
-            gfp_mask=v.get("gfp_mask"),  # type: ignore[arg-type]
+            oom_memcg=v.oom_memcg,
+            task_memcg=v.task_memcg if same and not member else None,
+            total_vm_bytes=sizes.get("total_vm_bytes"),
+            anon_rss_bytes=sizes.get("anon_rss_bytes"),
+            file_rss_bytes=sizes.get("file_rss_bytes"),
+            shmem_rss_bytes=sizes.get("shmem_rss_bytes"),
+            pgtables_bytes=sizes.get("pgtables_bytes"),
+            oom_score_adj=adj,
+            trigger_comm=v.trigger_comm,
+            trigger_pid=v.trigger_pid,
+            order=v.order,
+            gfp_mask=v.gfp_mask,
             source=self.source,
             lines=list(self.report.lines) if self.keep_lines else None,
             tid=tid,
         )
         if not member and self.report.first is not None:
-            self.group = {k: v[k] for k in ("constraint", "oom_memcg", "trigger_comm", "trigger_pid",
-                                            "order", "gfp_mask") if k in v}
-            self.group["prefix"] = before
+            self.group = _Group(_Facts(trigger_comm=v.trigger_comm, trigger_pid=v.trigger_pid, gfp_mask=v.gfp_mask,
+                                       order=v.order, constraint=v.constraint, oom_memcg=v.oom_memcg), before)
         return event
 
     def _userspace(self, line: Line) -> Optional[OomKillEvent]:
@@ -439,13 +466,8 @@ class Assembler:
             killer, memcg = "systemd-oomd", m.group("cgroup")
         else:
             return None
-        return OomKillEvent(
-            time=line.time, time_seconds=line.seconds, killer=killer, pid=pid, comm=comm, uid=uid,
-            constraint=None, oom_memcg=None, task_memcg=memcg, total_vm_bytes=None, anon_rss_bytes=None,
-            file_rss_bytes=None, shmem_rss_bytes=None, pgtables_bytes=None, oom_score_adj=None,
-            trigger_comm=None, trigger_pid=None, order=None, gfp_mask=None, source=self.source,
-            lines=[line.raw] if self.keep_lines else None,
-        )
+        return OomKillEvent(time=line.time, time_seconds=line.seconds, killer=killer, pid=pid, comm=comm, uid=uid,
+                            task_memcg=memcg, source=self.source, lines=[line.raw] if self.keep_lines else None)
 
 
 # Lines that can matter, found by substring before any regular expression runs: the
