@@ -61,39 +61,25 @@ class Root:
         """Path below etc/ (the user database of a tree or host)."""
         return os.path.join(self.path, "etc", *parts)
 
+    def dev(self, *parts: str) -> str:
+        """Path below dev/: ``root.dev("kmsg")``."""
+        return os.path.join(self.path, "dev", *parts)
+
+    def manifest(self) -> str:
+        """The MANIFEST of a captured tree (tools/capture-fixture)."""
+        return os.path.join(self.path, "MANIFEST")
+
     def page_size(self) -> int:
-        """The page size of the kernel behind this root: live, the running kernel's; in a
-        captured tree, the MANIFEST's "page size:" line, else 4096 (x86-64)."""
-        manifest = os.path.join(self.path, "MANIFEST")
-        if self.is_live or (not os.path.exists(manifest) and os.path.ismount(self._proc)):
-            return os.sysconf("SC_PAGE_SIZE")  # the running kernel (a host's /proc at /host/proc)
-        try:
-            with open(manifest, encoding="utf-8") as lines:
-                for line in lines:
-                    key, _, value = line.partition(":")
-                    if key.strip() == "page size" and value.strip().isdigit():
-                        return int(value)
-        except OSError:
-            pass
-        return 4096
+        """The page size of the kernel behind this root (procfs/pagesize.py reads it)."""
+        from .procfs.pagesize import read_page_size
+
+        return read_page_size(self)
 
     def online_cpus(self) -> int:
-        """The kernel's online CPUs (sys/devices/system/cpu/online, "0-63"): what its
-        per-CPU counter batches are sized by (lib/percpu_counter.c).  A tree captured
-        before "online" was copied has "possible" only; on the live root without either,
-        os.cpu_count(); 1 where nothing says."""
-        for name in ("online", "possible"):
-            try:
-                with open(self.sys("devices", "system", "cpu", name), encoding="ascii") as f:
-                    text = f.read().strip()
-                count = 0
-                for part in text.split(","):
-                    low, _, high = part.partition("-")
-                    count += int(high or low) - int(low) + 1
-                return count
-            except (OSError, ValueError):
-                continue
-        return (os.cpu_count() or 1) if self.is_live else 1
+        """The kernel's online CPUs (sysfs/cpu.py reads them)."""
+        from .sysfs.cpu import read_online_cpus
+
+        return read_online_cpus(self)
 
     def cpu_count(self) -> int:
         """Deprecated name of online_cpus() (it read the possible CPUs until 0.1)."""

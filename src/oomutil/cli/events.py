@@ -132,11 +132,10 @@ def _wanted(args, e, uptime) -> bool:
 
 
 def _uptime(root):
-    try:
-        with open(root.proc("uptime")) as f:
-            return float(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+    from .._fs import none_if_unreadable
+    from ..procfs.loadavg import read_uptime
+
+    return none_if_unreadable(read_uptime, root)
 
 
 _CONSTRAINTS = {"CONSTRAINT_NONE": "global", "CONSTRAINT_MEMCG": "memcg", "CONSTRAINT_CPUSET": "cpuset",

@@ -29,7 +29,7 @@ class KmsgReader:
     """Records of /dev/kmsg: what is in the buffer now, or (follow) new ones as they come."""
 
     def __init__(self, root: Root, follow: bool = False) -> None:
-        path = os.path.join(root.path, "dev", "kmsg")
+        path = root.dev("kmsg")
         flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NONBLOCK)
         try:
             self.fd = os.open(path, flags)

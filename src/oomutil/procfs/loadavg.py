@@ -1,4 +1,4 @@
-"""/proc/loadavg: "0.65 1.97 6.31 1/84 10256".
+"""/proc/loadavg and /proc/uptime: the kernel's thread count and seconds since boot.
 
 The fourth field is runnable/total scheduling entities (threads, kernel threads included)
 of the whole kernel: it is not namespaced, so a container's or a hidepid reader's /proc
@@ -23,3 +23,15 @@ def parse_loadavg_threads(data: bytes) -> int:
 
 def read_threads_total(root: Root) -> int:
     return read_parsed(root.proc("loadavg"), parse_loadavg_threads)
+
+
+def parse_uptime(data: bytes) -> float:
+    """/proc/uptime: "12345.67 23456.78", seconds since boot first."""
+    try:
+        return float(data.split()[0])
+    except (IndexError, ValueError):
+        raise ParseError("malformed uptime", line=decode(data.strip())) from None
+
+
+def read_uptime(root: Root) -> float:
+    return read_parsed(root.proc("uptime"), parse_uptime)
