@@ -171,3 +171,8 @@ def test_crlf_logs_and_corrupt_gzip_streams(cli, tmp_path):
     bad.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 40)
     code, out, err = cli("events", "--file", bad)
     assert code == 1 and err.startswith("oomutil: ") and "gzip" in err
+
+
+def test_the_journal_is_never_passed_off_as_another_roots(cli):
+    code, out, err = cli("--root", FIXTURES / "x86_64-cgroup1-linux6.18", "events", "--source", "journal")
+    assert (code, out) == (1, "") and "the journal is read from this machine, not from" in err

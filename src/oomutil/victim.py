@@ -81,10 +81,14 @@ class VictimReport:
     not_candidates: List[int]  # pids of the what-ifs that are not candidates here
 
 
-class _Kernel:
-    """The facts of the root's kernel that the ranking depends on."""
+class Machine:
+    """The facts of the root's kernel and memory that every ranking depends on: read once
+    per command (``oomutil cgroups`` ranks every cgroup with one)."""
 
     def __init__(self, r: Root) -> None:
+        self.page_size = r.page_size()
+        m = none_if_unreadable(read_meminfo, r)
+        self.swap_pages = (m.swap_total_bytes or 0) // self.page_size if m else 0
         try:
             release = read_kernel_release(r)
         except NotAvailable:  # a tree without its release: today's arithmetic
@@ -121,7 +125,7 @@ def predict(
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
             seen = replace(seen, processes_unreadable=unreadable, complete=False)
         return _report(r, "/", read_totalpages(r, r.page_size()), records, None, groups,
-                       set_adj or {}, grow or {}, False, not seen.complete, None, seen)
+                       set_adj or {}, grow or {}, False, not seen.complete, None, seen, Machine(r))
     g = memory_cgroup(cgroup, r)
     if g.oom_scope is None:
         raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
@@ -131,16 +135,16 @@ def predict(
 
 def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], records: List[ProcessRecord],
                   set_adj: Optional[Dict[int, int]] = None, grow: Optional[Dict[int, int]] = None,
-                  ) -> VictimReport:
+                  machine: Optional[Machine] = None) -> VictimReport:
     """predict() for a memory cgroup, from records and cgroups already read (``oomutil
-    cgroups`` ranks every cgroup from one snapshot).  ``group.oom_scope`` must be set."""
+    cgroups`` ranks every cgroup from one snapshot, with one Machine).  ``group.oom_scope``
+    must be set."""
+    machine = machine or Machine(r)
     scope = group.oom_scope or group.path
     limited = group if scope == group.path else next((g for g in groups if g.path == scope), None)
     if limited is None:  # e.g. a directory the walk could not list
         raise NotAvailable(f"cgroup {scope}, whose limit applies to {group.path}, cannot be read")
-    page_size = r.page_size()
-    m = read_meminfo(r)
-    totalpages = _cgroup_totalpages(limited, page_size, (m.swap_total_bytes or 0) // page_size, r) or 1
+    totalpages = _cgroup_totalpages(limited, machine.page_size, machine.swap_pages, r) or 1
     if limited.use_hierarchy is False:  # v1 before 5.11: the OOM scans its own tasks only
         subtree = [limited]
     else:
@@ -160,7 +164,7 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     disabled = limited.version == 1 and bool(limited.oom_kill_disable)
     hidden = _hidden_members(r, pids, records)
     return _report(r, scope, totalpages, records, member, subtree, set_adj or {}, grow or {}, disabled,
-                   hidden > 0, hidden, None)
+                   hidden > 0, hidden, None, machine)
 
 
 def _hidden_members(r: Root, pids: set, records: List[ProcessRecord]) -> int:
@@ -178,15 +182,14 @@ def _hidden_members(r: Root, pids: set, records: List[ProcessRecord]) -> int:
 def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
             member: Optional[Callable[[ProcessRecord], bool]], subtree: List[MemoryCgroup],
             set_adj: Dict[int, int], grow: Dict[int, int], disabled: bool, partial: bool,
-            hidden: Optional[int], seen: Optional[View]) -> VictimReport:
+            hidden: Optional[int], seen: Optional[View], machine: Machine) -> VictimReport:
     """The ranking.  ``partial``: some processes of this OOM cannot be read here (``hidden``
     of them in a cgroup; ``seen`` says more system-wide): the report names no victim then,
     only the best visible candidate."""
     for pid, wanted in set_adj.items():
         if not OOM_SCORE_ADJ_MIN <= wanted <= OOM_SCORE_ADJ_MAX:
             raise InvalidValue(f"pid {pid}: oom_score_adj {wanted} is outside -1000..1000")
-    kernel = _Kernel(r)
-    page_size = r.page_size()
+    page_size = machine.page_size
     candidates = []
     homes = {}
     for rec in records:
@@ -201,19 +204,19 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
         swap, pgtables = rec.swap_bytes or 0, rec.pgtables_bytes or 0
         points = rec.points_pages
         if points is None:
-            points = points_pages(rec.rss_bytes, swap, pgtables, page_size, kernel.era)
+            points = points_pages(rec.rss_bytes, swap, pgtables, page_size, machine.era)
         points += extra // page_size
         bonus = bool(rec.root_bonus)
-        badness = oom_badness(points, adj, totalpages, kernel.era, bonus)
+        badness = oom_badness(points, adj, totalpages, machine.era, bonus)
         candidates.append(Candidate(rec.pid, rec.comm, adj, rec.rss_bytes + extra, swap, pgtables, points,
                                     badness, rec.start_time_ticks, bonus))
         homes[rec.pid] = rec.cgroup
-    candidates.sort(key=lambda c: choice_key(c.badness_pages, c.start_time_ticks, c.pid, kernel.last_wins))
+    candidates.sort(key=lambda c: choice_key(c.badness_pages, c.start_time_ticks, c.pid, machine.last_wins))
     first = candidates[0] if candidates else None
     margin = lead = None
     if len(candidates) > 1:
         lead = candidates[0].badness_pages - candidates[1].badness_pages
-        margin = lead * pages_per_unit(kernel.era, totalpages) * page_size
+        margin = lead * pages_per_unit(machine.era, totalpages) * page_size
     tied = [c.pid for c in candidates if first is not None and c.badness_pages == first.badness_pages]
     group_kill = None
     if first is not None and subtree and not disabled:
@@ -221,10 +224,10 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
     ranked = {c.pid for c in candidates}
     missing = sorted(p for p in {*set_adj, *grow} if p not in ranked)
     return VictimReport(
-        scope=scope, era=kernel.era, totalpages=totalpages, page_size=page_size,
+        scope=scope, era=machine.era, totalpages=totalpages, page_size=page_size,
         victim=None if disabled or partial else first, margin_bytes=margin, tied=tied if len(tied) > 1 else [],
-        last_scanned_wins=kernel.last_wins, drift_pages=kernel.drift_pages,
-        lead_within_drift=lead is not None and kernel.drift_pages > 0 and lead < 2 * kernel.drift_pages,
+        last_scanned_wins=machine.last_wins, drift_pages=machine.drift_pages,
+        lead_within_drift=lead is not None and machine.drift_pages > 0 and lead < 2 * machine.drift_pages,
         oom_kill_disabled=disabled, group_kill=group_kill, candidates=candidates,
         set_adj=dict(set_adj), grow_bytes=dict(grow), not_candidates=missing, partial=partial,
         best_visible=first, hidden_processes=hidden, view=seen)

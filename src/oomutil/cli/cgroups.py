@@ -43,7 +43,7 @@ class CgroupRow:
 
 def run(args) -> int:
     from ..cgroups import memory_cgroups
-    from ..victim import cgroup_report
+    from ..victim import Machine, cgroup_report
     from ..rank import snapshot
     from ..root import Root
 
@@ -52,8 +52,9 @@ def run(args) -> int:
     records = snapshot(root, kernel_threads=False)
     shown = [g for g in groups if args.all or g.effective_limit_bytes is not None or g.pids]
     rows = []
+    machine = Machine(root)  # one read of the kernel's facts for every row
     for g in shown:
-        report = cgroup_report(root, g, groups, records) if g.oom_scope else None
+        report = cgroup_report(root, g, groups, records, machine=machine) if g.oom_scope else None
         rows.append(CgroupRow(g, report.scope if report else None, report.totalpages if report else None,
                               report.victim if report else None, bool(report and report.oom_kill_disabled),
                               report.hidden_processes if report else None))

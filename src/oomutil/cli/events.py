@@ -66,7 +66,7 @@ def run(args) -> int:
 def _history(args, root):
     from ..events.parse import parse_lines, parse_text
     from ..events.reconcile import reconcile
-    from ..errors import AccessDenied
+    from ..errors import AccessDenied, NotAvailable
     from ..events.sources import KmsgReader, journal_json_lines, journal_lines, read_file
     from . import fail
 
@@ -87,9 +87,16 @@ def _history(args, root):
         try:
             reader = KmsgReader(root)
         except AccessDenied as err:  # dmesg_restrict without CAP_SYSLOG: the journal may do
+            if not root.is_live:
+                raise
             fail(f"{err}; reading the journal instead")
             args.source = "journal"
     doubtful = []
+    if args.source == "journal" and not root.is_live:
+        # journalctl reads this machine's journal whatever --root says: never pass it off
+        # as the other root's log
+        raise NotAvailable(f"the journal is read from this machine, not from {root.path}; give the other "
+                           f"system's log with --file (e.g. {root.path}/var/log/kern.log, or - for stdin)")
     if args.source == "journal":
         events = list(parse_lines(journal_lines(args.since), "journal", args.lines, doubtful))
         _say_what_was_not_found("the journal", events, doubtful)
