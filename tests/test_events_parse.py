@@ -21,7 +21,7 @@ MEMCG_618 = dict(pid=16642, comm="python3", uid=0, constraint="CONSTRAINT_MEMCG"
 def events_of(name, cli):
     code, out, err = cli("events", "--file", LOGS / name, "--json")
     assert (code, err) == (0, ""), err
-    return json.loads(out)
+    return json.loads(out)["events"]
 
 
 def check(event, **expected):
@@ -78,10 +78,10 @@ def test_user_space_killers_are_their_own_kind(cli):
 
 def test_lines_on_request(cli):
     code, out, _ = cli("events", "--file", LOGS / "dmesg-6.18.txt", "--json", "--lines")
-    [event] = json.loads(out)
+    [event] = json.loads(out)["events"]
     assert event["lines"][0].endswith("python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0")
     assert event["lines"][-1].endswith("oom_score_adj:0")
-    assert json.loads(cli("events", "--file", LOGS / "dmesg-6.18.txt", "--json")[1])[0]["lines"] is None
+    assert json.loads(cli("events", "--file", LOGS / "dmesg-6.18.txt", "--json")[1])["events"][0]["lines"] is None
 
 
 def test_names_with_spaces_parentheses_and_commas():
@@ -130,7 +130,7 @@ def test_garbage_never_crashes(cli, tmp_path, seed):
     # at most the two notes (doubtful lines, no kill), one line each, never a traceback
     assert code == 0 and len(err.splitlines()) <= 2
     assert all(line.startswith("oomutil: ") for line in err.splitlines()), err[:500]
-    assert isinstance(json.loads(out), list)
+    assert isinstance(json.loads(out)["events"], list)
 
 
 def test_bad_files_are_clear_errors(cli, tmp_path):
@@ -146,8 +146,8 @@ def test_standard_input_and_since():
 
     text = (LOGS / "dmesg-6.18.txt").read_text()
     out = run_oomutil("events", "--file", "-", "--json", input=text)
-    assert out.returncode == 0 and [e["pid"] for e in json.loads(out.stdout)] == [16642]
-    assert json.loads(out.stdout)[0]["source"] == "stdin"
+    assert out.returncode == 0 and [e["pid"] for e in json.loads(out.stdout)["events"]] == [16642]
+    assert json.loads(out.stdout)["events"][0]["source"] == "stdin"
     out = run_oomutil("events", "--file", "-", "--ndjson", "--pid", "1", input=text)
     assert (out.returncode, out.stdout) == (0, "")
     assert run_oomutil("events", "--since", "soon").returncode == 2
@@ -155,9 +155,9 @@ def test_standard_input_and_since():
 
 def test_filters_on_files(cli):
     code, out, _ = cli("events", "--file", LOGS / "dmesg-4.15-global.txt", "--json", "--name", "^nginx")
-    assert [e["pid"] for e in json.loads(out)] == [881]
+    assert [e["pid"] for e in json.loads(out)["events"]] == [881]
     code, out, _ = cli("events", "--file", LOGS / "dmesg-4.15-global.txt", "--json", "--cgroup", "/docker")
-    assert [e["pid"] for e in json.loads(out)] == [881]
+    assert [e["pid"] for e in json.loads(out)["events"]] == [881]
     code, out, _ = cli("events", "--file", LOGS / "journal-short-iso.txt")
     assert "by earlyoom" in out and "by systemd-oomd" in out
 

@@ -136,7 +136,7 @@ def test_doubtful_lines_and_empty_inputs_are_reported(cli, tmp_path):
     path = tmp_path / "cut.log"
     path.write_text("\n".join(REPORT[:6] + ["noise", "Killed process abc (x)", *REPORT]) + "\n")
     code, out, err = cli("events", "--file", path, "--json")
-    assert code == 0 and [e["pid"] for e in json.loads(out)] == [16642]
+    assert code == 0 and [e["pid"] for e in json.loads(out)["events"]] == [16642]
     assert err == (f"oomutil: 2 lines of {path} look like OOM-killer output but could not be parsed; "
                    f"the first: {REPORT[0]}\n")
     empty = tmp_path / "quiet.log.gz"

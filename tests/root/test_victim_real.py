@@ -36,7 +36,7 @@ def _fill(memcg, path, sizes_adjs):
 def _let_the_ratelimit_recover():
     """The kernel prints at most 10 report headers per 5 s (oom_rs): wait until 6 s have
     passed since the last report, so the next one comes whole (its summary line too)."""
-    events = [e for e in json.loads(run_oomutil("events", "--json").stdout) if e.get("time_seconds")]
+    events = [e for e in json.loads(run_oomutil("events", "--json").stdout)["events"] if e.get("time_seconds")]
     if events:
         uptime = float(open("/proc/uptime").read().split()[0])
         time.sleep(max(0.0, events[-1]["time_seconds"] + 6 - uptime))
@@ -120,7 +120,7 @@ def test_a_process_whose_leader_exited_is_the_victim_and_its_kill_is_logged(memc
     assert child.pid not in [p.pid for p in others]
     _let_the_ratelimit_recover()
     assert _first_kill(memcg, path) == int(tid)  # the log names the thread
-    events = json.loads(run_oomutil("events", "--json", "--pid", child.pid).stdout)
+    events = json.loads(run_oomutil("events", "--json", "--pid", child.pid).stdout)["events"]
     kills = [e for e in events if e.get("killer") == "kernel"]
     assert len(kills) == 1
     assert (kills[0]["pid"], kills[0]["tid"], kills[0]["constraint"], kills[0]["oom_memcg"],

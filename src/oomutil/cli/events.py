@@ -50,10 +50,13 @@ def run(args) -> int:
     events, gaps = _history(args, root)
     uptime = _uptime(root) if args.since is not None else None
     events = [e for e in events if _wanted(args, e, uptime)]
-    if args.json or args.ndjson:
+    if args.ndjson:  # one event per line; a gap is a line {"gap": {...}}
         from ._output import print_ndjson
 
-        (print_ndjson if args.ndjson else print_json)([*events, *gaps])
+        print_ndjson([*events, *({"gap": g} for g in gaps)])
+        return 0
+    if args.json:
+        print_json({"events": events, "gaps": gaps})
         return 0
     if events:
         print_lines(_table(events))
