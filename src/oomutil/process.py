@@ -25,7 +25,8 @@ from .cgroups import MemoryCgroup, cgroup_or_none
 from .procfs.meminfo import read_totalpages
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.pid import (PidStat, PidStatus, parse_comm, parse_stat, parse_status, parse_uid_map,
-                         read_mm_status, read_pid1_is_global_init)
+                         read_pid1_is_global_init)
+from .procfs.piddir import PidDir
 from .procfs.sysctl import read_kernel_release, read_overcommit_memory
 from .root import Root, as_root
 from .users import user_name
@@ -83,7 +84,7 @@ class Process:
     are ``Process(pid)`` / ``oom_score()`` / ``oom_score_adj()`` / ``memory_overcommit()``.
     """
 
-    __slots__ = ("pid", "root", "start_time_ticks", "_dir_fd", "_cache")
+    __slots__ = ("pid", "root", "start_time_ticks", "_dir")
 
     def __init__(self, pid: Optional[int] = None, root: Union[Root, str, None] = None) -> None:
         self.root = as_root(root)
@@ -92,8 +93,7 @@ class Process:
         if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
             raise InvalidValue(f"a pid is a positive integer, not {pid!r}")
         self.pid = pid
-        self._dir_fd: Optional[int] = None
-        self._cache: Dict[str, object] = {}
+        self._dir: Optional[PidDir] = None
         # Read stat once, without a previous start time to compare with.
         self.start_time_ticks: Optional[int] = None
         with self.oneshot():
@@ -108,59 +108,40 @@ class Process:
         ``with p.oneshot(): p.oom_score(); p.memory()`` checks identity once and reads
         each file once.  Nested use is harmless.
         """
-        if self._dir_fd is not None:
+        if self._dir is not None:
             yield self
             return
-        self._dir_fd = self._open_dir()
+        self._dir = self._open_dir()
         try:
             yield self
         finally:
-            os.close(self._dir_fd)
-            self._dir_fd = None
-            self._cache.clear()
+            self._dir.close()
+            self._dir = None
 
-    def _open_dir(self) -> int:
-        path = self.root.proc(self.pid)
+    def _open_dir(self) -> PidDir:
         try:
-            fd = os.open(path, _fs.O_DIR)
-        except FileNotFoundError as err:
+            d = PidDir(self.root, self.pid, start_time_ticks=self.start_time_ticks)
+        except NoSuchProcess as err:
             from .visibility import hidden_by_proc
 
-            why = hidden_by_proc(self.pid, self.root)
+            why = hidden_by_proc(self.pid, self.root) if err.msg == NoSuchProcess.default_msg else None
             if why is not None:  # it exists: /proc does not show it to us
                 raise AccessDenied(f"hidden from this user ({why})", pid=self.pid) from err
-            raise NoSuchProcess(pid=self.pid, path=path) from err
-        except OSError as err:
-            raise _fs.map_os_error(err, path, pid=self.pid) from err
-        try:
-            stat: Optional[PidStat] = _fs.read_parsed("stat", parse_stat, dir_fd=fd, pid=self.pid)
-        except NotAvailable as err:
-            # A pid directory without stat: a tree that holds only some files.  Identity
-            # cannot be checked there; the live kernel always has stat.
-            if self.root.is_live:
-                os.close(fd)
-                raise NoSuchProcess(pid=self.pid) from err
-            stat = None
-        except BaseException:
-            os.close(fd)
             raise
-        if stat is not None:
-            if self.start_time_ticks is None:
-                self.start_time_ticks = stat.start_time_ticks
-            elif stat.start_time_ticks != self.start_time_ticks:
-                os.close(fd)
-                raise NoSuchProcess("no such process (its pid now belongs to another process)", pid=self.pid)
-            self._cache["stat"] = stat
-        return fd
+        self.start_time_ticks = d.start_time_ticks
+        return d
+
+    def _pinned(self) -> PidDir:
+        """The open pid directory (inside oneshot())."""
+        assert self._dir is not None
+        return self._dir
 
     def _read(self, name: str, parse):
         """Parse file ``name`` of the pid directory, once per oneshot()."""
-        if self._dir_fd is None:
+        if self._dir is None:
             with self.oneshot():
                 return self._read(name, parse)
-        if name not in self._cache:
-            self._cache[name] = _fs.read_parsed(name, parse, dir_fd=self._dir_fd, pid=self.pid)
-        return self._cache[name]
+        return self._dir.read(name, parse)
 
     # -- the Go oomutil calls -------------------------------------------------------
 
@@ -196,9 +177,8 @@ class Process:
     def memory_cgroup(self) -> Optional[MemoryCgroup]:
         """The memory cgroup this process is charged to (/proc/PID/cgroup), with its
         limits and counters; None without a memory controller or outside this view."""
-        tid = self._mm_view()[1]  # a leader that exited stays in the cgroup it died in
-        name = "cgroup" if tid is None else f"task/{tid}/cgroup"
-        return cgroup_or_none(self._read(name, parse_memory_cgroup), self.root)
+        with self.oneshot():
+            return cgroup_or_none(self._read(self._pinned().cgroup_file(), parse_memory_cgroup), self.root)
 
     def explain(self, era: Optional[str] = None) -> Explanation:
         """oom_score taken apart, recomputed with the kernel's arithmetic for ``era``
@@ -218,34 +198,18 @@ class Process:
         totalpages = read_totalpages(self.root, page_size)
         global_init = self.pid == 1 and read_pid1_is_global_init(self.root)
         with self.oneshot():  # one incarnation for every read below; each read afresh
+            d = self._pinned()
             for _ in range(5):
-                status = self._fresh_mm_status()
-                adj = self._fresh("oom_score_adj", _fs.parse_int)
-                score = _fs.none_if_unreadable(self._fresh, "oom_score", _fs.parse_int)
-                if self._fresh_mm_status().memory_bytes() == status.memory_bytes():
+                status = d.fresh_mm_status()
+                adj = d.fresh("oom_score_adj", _fs.parse_int)
+                score = _fs.none_if_unreadable(d.fresh, "oom_score", _fs.parse_int)
+                if d.fresh_mm_status().memory_bytes() == status.memory_bytes():
                     break
             root_bonus = root_bonus_applies(era, status.cap_eff,
-                                            lambda: _fs.none_if_unreadable(self._fresh, "uid_map", parse_uid_map))
+                                            lambda: _fs.none_if_unreadable(d.fresh, "uid_map", parse_uid_map))
         return explain_score(status, adj, score, totalpages, page_size, era,
                              unkillable_reason(self.pid, status, adj, global_init),
                              counter_drift_pages(release, self.root.online_cpus()), root_bonus)
-
-    def _fresh_mm_status(self) -> PidStatus:
-        return read_mm_status(self._fresh("status", parse_status), dir_fd=self._dir_fd, pid=self.pid)[0]  # type: ignore[arg-type]
-
-    def _mm_view(self):
-        """(status as the OOM killer sees the process, the thread whose memory it shows or
-        None): see read_mm_status(); once per oneshot()."""
-        if self._dir_fd is None:
-            with self.oneshot():
-                return self._mm_view()
-        if "mm" not in self._cache:
-            self._cache["mm"] = read_mm_status(self.status(), dir_fd=self._dir_fd, pid=self.pid)
-        return self._cache["mm"]
-
-    def _fresh(self, name: str, parse):
-        """Read ``name`` again through the open pid directory, past the oneshot cache."""
-        return _fs.read_parsed(name, parse, dir_fd=self._dir_fd, pid=self.pid)
 
     def stat(self) -> PidStat:
         return self._read("stat", parse_stat)
@@ -259,7 +223,9 @@ class Process:
     def memory(self) -> ProcessMemory:
         """RSS, swap and page tables in bytes, from status: the one file that has all three
         (a live thread's, when the leader has exited: see read_mm_status())."""
-        return ProcessMemory(*self._mm_view()[0].memory_bytes())
+        with self.oneshot():
+            self.status()  # raises what reading status raises
+            return ProcessMemory(*self._pinned().mm()[0].memory_bytes())  # type: ignore[union-attr]
 
     def info(self, era: Optional[str] = None) -> ProcessInfo:
         """All of the above in one record, reading each file once.
@@ -268,10 +234,7 @@ class Process:
         (permission, a file missing in a captured tree) is None.
         """
         with self.oneshot():
-            comm = _fs.none_if_unreadable(self.name)
-            if comm is None:
-                stat = self._cache.get("stat")
-                comm = stat.comm if isinstance(stat, PidStat) else "?"
+            comm = self._pinned().comm() or "?"  # as top shows it: one place for every command
             status = _fs.none_if_unreadable(self.status)
             memory = _fs.none_if_unreadable(self.memory)
             uid = status.uids[0] if status else None

@@ -29,8 +29,8 @@ from .badness import (choice_key, era_of, last_scanned_wins, oom_badness, points
 from .cgroup_names import group_key
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.meminfo import read_totalpages
-from .procfs.pid import (PidStat, PidStatus, parse_stat, parse_status, parse_uid_map, read_mm_status,
-                         read_pid1_is_global_init)
+from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status, parse_uid_map, read_pid1_is_global_init
+from .procfs.piddir import PidDir
 from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .users import user_name
@@ -80,37 +80,20 @@ class _Task:
     NoSuchProcess (the process is gone) propagates and the scan passes the process over.
     """
 
-    __slots__ = ("pid", "fd", "_files", "scan", "_mm", "_badness", "_reason")
+    __slots__ = ("pid", "dir", "scan", "_badness", "_reason")
 
     def __init__(self, pid: int, scan: "_Scan") -> None:
         self.pid, self.scan = pid, scan
-        self._files: Dict[str, object] = {}
-        self._mm: Optional[tuple] = None
         self._badness: Optional[tuple] = None
         self._reason: Optional[tuple] = None
-        self.fd: Optional[int] = None
-        try:
-            self.fd = os.open(str(pid), _fs.O_DIR, dir_fd=scan.proc_fd)
-        except FileNotFoundError:
-            raise NoSuchProcess(pid=pid) from None
-        except PermissionError:  # hidepid=1: none of its files are ours to read
-            pass
-        except OSError as err:
-            raise _fs.map_os_error(err, scan.root.proc(pid), pid=pid) from err
+        # hidepid=noaccess: a directory we may not open reads as None throughout
+        self.dir = PidDir(scan.root, pid, verify=False, proc_fd=scan.proc_fd, denied_ok=True)
 
     def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        self.dir.close()
 
     def read(self, name: str, parse: Callable[[bytes], object]):
-        files = self._files
-        if name not in files:
-            value = None
-            if self.fd is not None:
-                value = _fs.none_if_unreadable(_fs.read_parsed, name, parse, dir_fd=self.fd, pid=self.pid)
-            files[name] = value
-        return files[name]
+        return self.dir.get(name, parse)
 
     def score(self) -> Optional[int]:
         return self.read("oom_score", _fs.parse_int)  # type: ignore[return-value]
@@ -119,21 +102,11 @@ class _Task:
         return self.read("oom_score_adj", _fs.parse_int)  # type: ignore[return-value]
 
     def status(self) -> Optional[PidStatus]:
-        """status as the OOM killer sees the process: a live thread's memory and state
-        when the leader has exited (read_mm_status())."""
-        if self._mm is None:
-            status = self.read("status", parse_status)
-            if status is None or self.fd is None:
-                self._mm = (status, None)
-            else:
-                self._mm = read_mm_status(status, dir_fd=self.fd, pid=self.pid)  # type: ignore[arg-type]
-        return self._mm[0]
+        """status as the OOM killer sees the process (PidDir.mm())."""
+        return self.dir.mm()[0]
 
     def cgroup(self) -> Optional[str]:
-        self.status()
-        tid = self._mm[1] if self._mm else None  # a leader that exited stays where it died
-        name = "cgroup" if tid is None else f"task/{tid}/cgroup"
-        return self.read(name, parse_memory_cgroup)  # type: ignore[return-value]
+        return self.read(self.dir.cgroup_file(), parse_memory_cgroup)  # type: ignore[return-value]
 
     def start_time(self) -> Optional[int]:
         stat = self.read("stat", parse_stat)
@@ -172,14 +145,13 @@ class _Task:
         return user_name(self.scan.root, status.uids[0]) if status else None
 
     def comm(self) -> Optional[str]:
-        status = self.status()
-        return status.name if status else None
+        return self.dir.comm()
 
     def is_kernel_thread(self) -> bool:
         """Cheapest first.  A kernel thread always reads oom_score 0 (oom_badness()
         returns LONG_MIN for it), so any other score settles it; else the PF_KTHREAD
         flag of stat, exact on every kernel and cheaper than status."""
-        status = self._files.get("status")
+        status = self.dir.cached("status")
         if isinstance(status, PidStatus):
             return status.is_kernel_thread
         if self.score():
@@ -201,7 +173,7 @@ class _Task:
         points, bonus, badness = self.badness()
         return ProcessRecord(
             pid=self.pid,
-            comm=status.name if status else None,
+            comm=self.comm(),
             uid=status.uids[0] if status else None,
             user=self.user(),
             oom_score=self.score(),

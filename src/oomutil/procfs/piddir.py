@@ -1,0 +1,147 @@
+"""One process's /proc/PID directory, pinned: the one reader of pid files.
+
+An open pid directory pins the process it was opened for: once that process is reaped,
+reads through the fd fail with ESRCH even if the pid has been given to a new process.
+So everything read through one PidDir comes from one incarnation.  PidDir owns the fd,
+the identity check (start time, stat field 22), the per-file cache and the error policy:
+``read()`` raises, ``get()`` gives None for a file that is missing or denied here.
+``Process`` (model) and the ranking scan (``rank``) both read through it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .. import _fs
+from ..errors import AccessDenied, NoSuchProcess, NotAvailable
+from .pid import PidStat, PidStatus, parse_stat, parse_status, read_mm_status
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Callable, Dict, Optional, Tuple, TypeVar
+
+    from ..root import Root
+
+    T = TypeVar("T")
+
+
+class PidDir:
+    """The directory of ``pid`` under ``root``'s proc/, opened now.
+
+    ``start_time_ticks``: the incarnation expected (NoSuchProcess if the pid now belongs
+    to another process); None to take the one there is, read from stat when ``verify``.
+    ``proc_fd``: an open proc/ to open relative to (a scan of every pid).  ``denied_ok``:
+    a directory we may not open (hidepid=noaccess) gives a PidDir whose files all read
+    None instead of AccessDenied.
+    """
+
+    __slots__ = ("pid", "fd", "start_time_ticks", "_cache", "_mm")
+
+    def __init__(self, root: Root, pid: int, *, start_time_ticks: Optional[int] = None, verify: bool = True,
+                 proc_fd: Optional[int] = None, denied_ok: bool = False) -> None:
+        self.pid = pid
+        self.fd: Optional[int] = None
+        self.start_time_ticks = start_time_ticks
+        self._cache: Dict[str, object] = {}
+        self._mm: Optional[Tuple[Optional[PidStatus], Optional[int]]] = None
+        path = str(pid) if proc_fd is not None else root.proc(pid)
+        try:
+            self.fd = os.open(path, _fs.O_DIR, dir_fd=proc_fd)
+        except FileNotFoundError:
+            raise NoSuchProcess(pid=pid, path=root.proc(pid)) from None
+        except PermissionError as err:
+            if not denied_ok:
+                raise _fs.map_os_error(err, root.proc(pid), pid=pid) from err
+            return
+        except OSError as err:
+            raise _fs.map_os_error(err, root.proc(pid), pid=pid) from err
+        if verify:
+            try:
+                self._check_identity(root)
+            except BaseException:
+                self.close()
+                raise
+
+    def _check_identity(self, root: Root) -> None:
+        try:
+            stat: PidStat = self.read("stat", parse_stat)
+        except NotAvailable:
+            # A pid directory without stat: a tree that holds only some files.  Identity
+            # cannot be checked there; the live kernel always has stat.
+            if root.is_live:
+                raise NoSuchProcess(pid=self.pid) from None
+            return
+        if self.start_time_ticks is None:
+            self.start_time_ticks = stat.start_time_ticks
+        elif stat.start_time_ticks != self.start_time_ticks:
+            raise NoSuchProcess("no such process (its pid now belongs to another process)", pid=self.pid)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> "PidDir":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- files ------------------------------------------------------------------------------
+
+    def read(self, name: str, parse: Callable[[bytes], T]) -> T:
+        """File ``name`` parsed, once (cached).  Raises NoSuchProcess (gone), AccessDenied,
+        NotAvailable (no such file here) or ParseError."""
+        value = self._cache.get(name)
+        if value is None:  # not read yet, or get() found it unreadable: read to raise
+            if self.fd is None:
+                raise AccessDenied(pid=self.pid)
+            value = self._cache[name] = _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
+        return value  # type: ignore[return-value]
+
+    def get(self, name: str, parse: Callable[[bytes], T]) -> Optional[T]:
+        """Like read(), but None for a file that is missing or denied here (tried once)."""
+        if name not in self._cache:
+            self._cache[name] = _fs.none_if_unreadable(self.read, name, parse)
+        return self._cache[name]  # type: ignore[return-value]
+
+    def cached(self, name: str) -> object:
+        """What was read of file ``name`` so far (None: nothing)."""
+        return self._cache.get(name)
+
+    def fresh(self, name: str, parse: Callable[[bytes], T]) -> T:
+        """File ``name`` read again, past the cache."""
+        if self.fd is None:
+            raise AccessDenied(pid=self.pid)
+        return _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
+
+    def mm(self) -> Tuple[Optional[PidStatus], Optional[int]]:
+        """(status as the OOM killer sees the process, the thread whose memory it shows or
+        None): a live thread's memory and state when the leader has exited
+        (read_mm_status()); (None, None) where status cannot be read."""
+        if self._mm is None:
+            status = self.get("status", parse_status)
+            if status is None or self.fd is None:
+                self._mm = (status, None)
+            else:
+                self._mm = read_mm_status(status, dir_fd=self.fd, pid=self.pid)
+        return self._mm
+
+    def fresh_mm_status(self) -> PidStatus:
+        """mm()'s status, read again."""
+        return read_mm_status(self.fresh("status", parse_status), dir_fd=self.fd, pid=self.pid)[0]  # type: ignore[arg-type]
+
+    def cgroup_file(self) -> str:
+        """The cgroup file of the thread that holds the memory: a leader that exited stays
+        in the cgroup it died in."""
+        tid = self.mm()[1]
+        return "cgroup" if tid is None else f"task/{tid}/cgroup"
+
+    def comm(self) -> Optional[str]:
+        """The process's name as every command shows it: status Name: (the kernel escapes
+        control characters there), else stat's field 2."""
+        status = self.mm()[0]
+        if status is not None:
+            return status.name
+        stat = self.get("stat", parse_stat)
+        return stat.comm if stat is not None else None
