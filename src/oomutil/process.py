@@ -11,11 +11,10 @@ process that reuses the pid; such a Process raises NoSuchProcess.
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, Iterator, Optional, Union
+    from typing import Iterator, Optional, Union
 
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable

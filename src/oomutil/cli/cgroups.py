@@ -65,7 +65,7 @@ def run(args) -> int:
     header = ("CGROUP", "USAGE", "LIMIT", "HEADROOM", "OOM", "KILLS", "GROUP", "PROCS", "VICTIM", "PATH")
     table = []
     for row in rows:
-        g, v = row.cgroup, row.victim
+        g = row.cgroup
         depth = g.path.strip("/").count("/") + (g.path != "/")
         name = ("  " * depth if args.tree else "") + g.name
         table.append((

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, Optional
+    from typing import Optional
 
 from .._fs import decode, none_if_missing, parse_int, read_parsed
 from ..root import Root
