@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError, ParseError
     from .procfs.meminfo import Meminfo
     from .procfs.sysctl import VmSettings
-    from .process import Process, ProcessInfo, ProcessMemory, Uids
+    from .details import ProcessInfo, process_info
+    from .process import Process, ProcessMemory, Uids
     from .rank import ProcessGroup, ProcessRecord, group_records, snapshot, top
     from .root import Root
     from .system import (SystemInfo, kernel_release, meminfo, memory_overcommit, oom_kill_count,
@@ -38,7 +39,8 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
 _EXPORTS = {
     "Root": "root",
     "Process": "process",
-    "ProcessInfo": "process",
+    "ProcessInfo": "details",
+    "process_info": "details",
     "ProcessMemory": "process",
     "Uids": "process",
     "ProcessRecord": "rank",

@@ -23,14 +23,13 @@ from .badness import explain as explain_score
 from .cgroups import MemoryCgroup, cgroup_or_none
 from .procfs.meminfo import read_totalpages
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import (PidStat, PidStatus, parse_comm, parse_stat, parse_status, parse_uid_map,
+from .procfs.pid import (PidStat, PidStatus, parse_stat, parse_status, parse_uid_map,
                          read_pid1_is_global_init)
 from .procfs.piddir import PidDir
 from .procfs.sysctl import read_kernel_release, read_overcommit_memory
 from .root import Root, as_root
-from .users import user_name
 
-__all__ = ["Process", "ProcessMemory", "ProcessInfo", "Uids"]
+__all__ = ["Process", "ProcessMemory", "Uids"]
 
 
 
@@ -54,24 +53,6 @@ class ProcessMemory:
     rss_bytes: int  # VmRSS: anon + file + shmem resident pages (shared pages count in full)
     swap_bytes: Optional[int]  # VmSwap: swap entries owned by the mm; None before 2.6.34
     pgtables_bytes: Optional[int]  # VmPTE: page tables; None on kernels without the line
-
-
-@dataclass(frozen=True)
-class ProcessInfo:
-    """Everything ``oomutil show`` prints for one process.  None: unreadable here."""
-
-    pid: int
-    comm: str
-    uid: Optional[int]  # real uid
-    user: Optional[str]  # its name in the root's user database, None if it has none
-    oom_score: Optional[int]  # /proc/PID/oom_score: 0..2000 since 5.9 (666 = adj 0, tiny)
-    oom_score_adj: Optional[int]  # /proc/PID/oom_score_adj: -1000..1000
-    oom_adj: Optional[int]  # /proc/PID/oom_adj: legacy -17..15, None where the kernel lacks it
-    rss_bytes: Optional[int]
-    swap_bytes: Optional[int]
-    pgtables_bytes: Optional[int]
-    memory_cgroup: Optional[MemoryCgroup]  # the memory cgroup it is charged to, with its limits
-    explain: Optional[Explanation]  # oom_score taken apart; None where it cannot be redone
 
 
 class Process:
@@ -170,8 +151,14 @@ class Process:
     # -- more about the process --------------------------------------------------------
 
     def name(self) -> str:
-        """/proc/PID/comm, the name the kernel logs on a kill (at most 15 bytes)."""
-        return self._read("comm", parse_comm)
+        """The process's name (comm, at most 15 bytes, the one the kernel logs on a kill),
+        as every command shows it: from status, where the kernel escapes control
+        characters; from stat where status cannot be read."""
+        with self.oneshot():
+            name = self._pinned().comm()
+            if name is None:
+                raise AccessDenied(pid=self.pid, path=self.root.proc(self.pid, "status"))
+            return name
 
     def memory_cgroup(self) -> Optional[MemoryCgroup]:
         """The memory cgroup this process is charged to (/proc/PID/cgroup), with its
@@ -225,32 +212,6 @@ class Process:
         with self.oneshot():
             self.status()  # raises what reading status raises
             return ProcessMemory(*self._pinned().mm()[0].memory_bytes())  # type: ignore[union-attr]
-
-    def info(self, era: Optional[str] = None) -> ProcessInfo:
-        """All of the above in one record, reading each file once.
-
-        Raises NoSuchProcess if the process is gone; a field that cannot be read here
-        (permission, a file missing in a captured tree) is None.
-        """
-        with self.oneshot():
-            comm = self._pinned().comm() or "?"  # as top shows it: one place for every command
-            status = _fs.none_if_unreadable(self.status)
-            memory = _fs.none_if_unreadable(self.memory)
-            uid = status.uids[0] if status else None
-            return ProcessInfo(
-                pid=self.pid,
-                comm=comm,
-                uid=uid,
-                user=user_name(self.root, uid) if uid is not None else None,
-                oom_score=_fs.none_if_unreadable(self.oom_score),
-                oom_score_adj=_fs.none_if_unreadable(self.oom_score_adj),
-                oom_adj=_fs.none_if_unreadable(self.oom_adj),
-                rss_bytes=memory.rss_bytes if memory else None,
-                swap_bytes=memory.swap_bytes if memory else None,
-                pgtables_bytes=memory.pgtables_bytes if memory else None,
-                memory_cgroup=_fs.none_if_unreadable(self.memory_cgroup),
-                explain=_fs.none_if_unreadable(self.explain, era),
-            )
 
     def __repr__(self) -> str:
         return f"oomutil.Process(pid={self.pid})"

@@ -37,13 +37,13 @@ def register(sub, parents, help_text: str) -> None:
 
 
 def run(args) -> int:
-    from ..process import Process  # the library is imported by the command that needs it
+    from ..details import process_info  # the library is imported by the command that needs it
 
     root = Root(args.root)
     records, failed = [], False
     for pid in args.pids:
         try:
-            records.append(Process(pid, root).info(era=args.era))
+            records.append(process_info(pid, root, era=args.era))
         except OomutilError as err:  # report it and go on with the other pids
             fail(str(err))
             failed = True
