@@ -17,10 +17,10 @@ from .cgroup_names import describe
 from .errors import AccessDenied, NotAvailable
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.mountinfo import Mount, parse_mountinfo
-from .procfs.pressure import Pressure, parse_pressure
+from .procfs.pressure import Pressure
 from .root import Root, as_root
-from .sysfs.memcg import (parse_bool, parse_flat_keyed, parse_procs, parse_v1_limit,
-                          parse_v2_limit)
+from .sysfs import memcg_v1, memcg_v2
+from .sysfs.memcg import read_procs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -145,43 +145,24 @@ def _directory(h: Hierarchy, path: str) -> Optional[str]:
 # -- reading one cgroup --------------------------------------------------------------------
 
 
-def _file(directory: str, name: str, parse):
-    """One file of a cgroup directory, parsed; None where it is absent or unreadable
-    (kernels differ, trees hold some files, a container may be denied some)."""
-    return _fs.none_if_unreadable(_fs.read_parsed, os.path.join(directory, name), parse)
-
-
 class _Counters:
-    """What one cgroup's limits are, for its descendants' effective limit and OOM scope."""
+    """A cgroup's path and the counters its limits are judged by (the kernel layer reads
+    them: sysfs/memcg_v1.py, memcg_v2.py)."""
 
     __slots__ = ("path", "usage", "limit", "memsw_usage", "memsw_limit", "hierarchical")
 
     def __init__(self, h: Hierarchy, path: str, directory: str) -> None:
+        c = (memcg_v1 if h.version == 1 else memcg_v2).read_counters(directory)
         self.path = path
-        self.memsw_usage = self.memsw_limit = None
-        self.hierarchical: Optional[bool] = True
-        if h.version == 1:
-            self.usage = _file(directory, "memory.usage_in_bytes", _fs.parse_int)
-            self.limit = _file(directory, "memory.limit_in_bytes", parse_v1_limit)
-            # a charge fails on whichever counter it would push over: memory, or memory +
-            # swap where swap accounting is on (mm/memcontrol.c try_charge_memcg())
-            self.memsw_usage = _file(directory, "memory.memsw.usage_in_bytes", _fs.parse_int)
-            self.memsw_limit = _file(directory, "memory.memsw.limit_in_bytes", parse_v1_limit)
-            # before 5.11 (bef8620cd8e0) use_hierarchy 0 kept children's charges out of this
-            # cgroup: its limit did not bind them, and its OOM scanned its own tasks only
-            self.hierarchical = _file(directory, "memory.use_hierarchy", parse_bool)
-        else:
-            self.usage = _file(directory, "memory.current", _fs.parse_int)
-            self.limit = _file(directory, "memory.max", parse_v2_limit)
+        self.usage, self.limit = c.usage_bytes, c.limit_bytes
+        self.memsw_usage, self.memsw_limit = c.memsw_usage_bytes, c.memsw_limit_bytes
+        self.hierarchical = c.use_hierarchy
 
 
 def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counters]) -> MemoryCgroup:
-    """Read one cgroup (``own``: its counters); ``ancestors`` from the top down."""
-    def f(name, parse):
-        return _file(directory, name, parse)
-
+    """One cgroup (``own``: its counters), with what its ancestors' limits (from the top
+    down) make of it: the effective limit, the least room left and the OOM's scope."""
     path = own.path
-    usage, limit = own.usage, own.limit
     effective, limited_by, headroom, scope = None, None, None, None
     for c in [*ancestors, own]:
         if c is not own and c.hierarchical is False:
@@ -193,44 +174,29 @@ def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counter
                 effective, limited_by = lim, c.path
             if u is not None and (headroom is None or lim - u < headroom):
                 headroom, scope = lim - u, c.path
-    procs = f("cgroup.procs", parse_procs)
-    high = low = swap = failcnt = oom = oom_kill = group_kill = None
-    events = events_local = kill_disable = under_oom = oom_group = pressure = swappiness = None
-    if h.version == 1:
-        oom_control = f("memory.oom_control", parse_flat_keyed) or {}
-        peak = f("memory.max_usage_in_bytes", _fs.parse_int)
-        failcnt = f("memory.failcnt", _fs.parse_int)
-        oom_kill = oom_control.get("oom_kill")  # 4.13+
-        kill_disable = _flag(oom_control, "oom_kill_disable")
-        under_oom = _flag(oom_control, "under_oom")
-        swappiness = f("memory.swappiness", _fs.parse_int)
-    else:
-        high = f("memory.high", parse_v2_limit)
-        low = f("memory.low", parse_v2_limit)
-        swap = f("memory.swap.max", parse_v2_limit)
-        peak = f("memory.peak", _fs.parse_int)
-        events = f("memory.events", parse_flat_keyed)
-        if events is not None:
-            oom, oom_kill, group_kill = events.get("oom"), events.get("oom_kill"), events.get("oom_group_kill")
-        events_local = f("memory.events.local", parse_flat_keyed)
-        oom_group = f("memory.oom.group", parse_bool)
-        pressure = f("memory.pressure", parse_pressure)
-    return MemoryCgroup(
+    procs = read_procs(directory)
+    common = dict(
         path=path, version=h.version, name=describe(path).name,  # type: ignore[union-attr]
-        usage_bytes=usage, limit_bytes=limit, effective_limit_bytes=effective,
+        usage_bytes=own.usage, limit_bytes=own.limit, effective_limit_bytes=effective,
         limited_by=limited_by, headroom_bytes=headroom, oom_scope=scope or limited_by,
-        high_bytes=high, low_bytes=low,
-        swap_limit_bytes=swap, memsw_limit_bytes=own.memsw_limit, memsw_usage_bytes=own.memsw_usage,
-        use_hierarchy=own.hierarchical if h.version == 1 else None, peak_bytes=peak, failcnt=failcnt,
-        oom_count=oom, oom_kill_count=oom_kill, oom_group_kill_count=group_kill,
-        events=events, events_local=events_local, oom_kill_disable=kill_disable,
-        under_oom=under_oom, oom_group=oom_group, pressure=pressure, swappiness=swappiness,
+        memsw_limit_bytes=own.memsw_limit, memsw_usage_bytes=own.memsw_usage,
         pids=tuple(procs) if procs is not None else None,
     )
-
-
-def _flag(values: Dict[str, int], key: str) -> Optional[bool]:
-    return None if key not in values else values[key] != 0
+    if h.version == 1:
+        v1 = memcg_v1.read_files(directory)
+        return MemoryCgroup(
+            **common, use_hierarchy=own.hierarchical, high_bytes=None, low_bytes=None, swap_limit_bytes=None,
+            peak_bytes=v1.peak_bytes, failcnt=v1.failcnt, oom_count=None, oom_kill_count=v1.oom_kill_count,
+            oom_group_kill_count=None, events=None, events_local=None, oom_kill_disable=v1.oom_kill_disable,
+            under_oom=v1.under_oom, oom_group=None, pressure=None, swappiness=v1.swappiness)
+    v2 = memcg_v2.read_files(directory)
+    events = v2.events or {}
+    return MemoryCgroup(
+        **common, use_hierarchy=None, high_bytes=v2.high_bytes, low_bytes=v2.low_bytes,
+        swap_limit_bytes=v2.swap_limit_bytes, peak_bytes=v2.peak_bytes, failcnt=None,
+        oom_count=events.get("oom"), oom_kill_count=events.get("oom_kill"),
+        oom_group_kill_count=events.get("oom_group_kill"), events=v2.events, events_local=v2.events_local,
+        oom_kill_disable=None, under_oom=None, oom_group=v2.oom_group, pressure=v2.pressure, swappiness=None)
 
 
 def _path_of(h: Hierarchy, directory: str) -> str:

@@ -6,7 +6,9 @@ from oomutil.errors import ParseError
 from oomutil.procfs.cgroup import parse_memory_cgroup
 from oomutil.procfs.mountinfo import parse_mountinfo
 from oomutil.procfs.pressure import parse_pressure
-from oomutil.sysfs.memcg import parse_bool, parse_flat_keyed, parse_procs, parse_v1_limit, parse_v2_limit
+from oomutil.sysfs.memcg import parse_bool, parse_flat_keyed, parse_procs
+from oomutil.sysfs.memcg_v1 import parse_v1_limit
+from oomutil.sysfs.memcg_v2 import parse_v2_limit
 
 
 @pytest.mark.parametrize("data, value", [

@@ -1,45 +1,23 @@
-"""Memory cgroup files, v1 (memory controller hierarchy) and v2 (unified).
-
-v1 (Documentation/admin-guide/cgroup-v1/memory.rst)::
-
-    memory.limit_in_bytes     9223372036854771712     (no limit: PAGE_COUNTER_MAX pages)
-    memory.oom_control        oom_kill_disable 0 / under_oom 0 / oom_kill 1 (4.13+)
-
-v2 (Documentation/admin-guide/cgroup-v2.rst)::
-
-    memory.max                max                     (no limit)
-    memory.events             low 0 / high 0 / max 12 / oom 1 / oom_kill 1 / oom_group_kill 0
+"""Memory cgroup files both versions share (cgroup.procs, flat-keyed and 0/1 files), the
+one reader of a cgroup directory's files, and the counters a limit is judged by.
+memcg_v1.py and memcg_v2.py read the files of each version.
 
 Every file is optional: kernels differ, and a tree may hold only some of them.
 """
 
 from __future__ import annotations
 
-from .._fs import decode, parse_int, parse_key_values
+import os
+from dataclasses import dataclass
+
+from .._fs import decode, none_if_unreadable, parse_int, parse_key_values, read_parsed
 from ..errors import ParseError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import List, Optional
+    from typing import Callable, List, Optional, TypeVar
 
-# v1 prints "no limit" as PAGE_COUNTER_MAX pages in bytes: LONG_MAX rounded down to a
-# page, 9223372036854771712 with 4 KiB pages, a little less with larger pages.  No real
-# limit comes near 2**62 bytes (4 EiB).
-_V1_UNLIMITED_FROM = 1 << 62
-
-
-def parse_v1_limit(data: bytes) -> Optional[int]:
-    """A v1 limit in bytes; None for "no limit"."""
-    value = parse_int(data)
-    return None if value >= _V1_UNLIMITED_FROM else value
-
-
-def parse_v2_limit(data: bytes) -> Optional[int]:
-    """A v2 memory.max / high / swap.max value in bytes; None for "max" (no limit)."""
-    if data.strip() == b"max":
-        return None
-    return parse_int(data)
-
+    T = TypeVar("T")
 
 # memory.events, memory.stat, memory.oom_control: "key value" lines
 parse_flat_keyed = parse_key_values
@@ -56,3 +34,25 @@ def parse_procs(data: bytes) -> List[int]:
 def parse_bool(data: bytes) -> bool:
     """A 0/1 file such as memory.oom.group."""
     return parse_int(data) != 0
+
+
+def read_file(directory: str, name: str, parse: Callable[[bytes], T]) -> Optional[T]:
+    """One file of a cgroup directory, parsed; None where it is absent or unreadable
+    (kernels differ, trees hold some files, a container may be denied some)."""
+    return none_if_unreadable(read_parsed, os.path.join(directory, name), parse)
+
+
+def read_procs(directory: str) -> Optional[List[int]]:
+    return read_file(directory, "cgroup.procs", parse_procs)
+
+
+@dataclass(frozen=True)
+class Counters:
+    """What a cgroup's limits are judged by: its usage and limit, and in v1 its memory +
+    swap usage and limit and whether its limit binds its children."""
+
+    usage_bytes: Optional[int]
+    limit_bytes: Optional[int]  # None: no limit
+    memsw_usage_bytes: Optional[int] = None  # v1 with swap accounting
+    memsw_limit_bytes: Optional[int] = None
+    use_hierarchy: Optional[bool] = True  # v1 memory.use_hierarchy; always so in v2
