@@ -207,7 +207,7 @@ def explain(status: PidStatus, adj: int, kernel_oom_score: Optional[int], totalp
 
     ``drift_pages``: how far the kernel's own RSS counters may be from status (see
     counter_drift_pages()); a mismatch within it is reported as such, not hidden.
-    ``root_bonus``: see has_root_bonus().
+    ``root_bonus``: see root_bonus_applies().
     """
     if era not in ERAS:
         raise InvalidValue(f"unknown era {era!r}; valid: {', '.join(ERAS)}")

@@ -104,7 +104,7 @@ class Process:
         except NoSuchProcess as err:
             from .visibility import hidden_by_proc
 
-            why = hidden_by_proc(self.pid, self.root) if err.msg == NoSuchProcess.default_msg else None
+            why = hidden_by_proc(self.pid, self.root)
             if why is not None:  # it exists: /proc does not show it to us
                 raise AccessDenied(f"hidden from this user ({why})", pid=self.pid) from err
             raise

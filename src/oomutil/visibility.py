@@ -145,8 +145,8 @@ def hidden_by_proc(pid: int, root: Union[Root, str, None] = None) -> Optional[st
     hidepid=invisible", "/proc is another pid namespace's"), or None: it does not exist,
     or this cannot be known (a tree, a mounted host /proc)."""
     r = as_root(root)
-    if not hidden_from_us(pid, r):
-        return None
+    if os.path.exists(r.proc(pid)) or not hidden_from_us(pid, r):
+        return None  # listed (a pid handed to another process is not hidden), or gone
     hidepid, _ = _proc_mount(r)
     if hidepid is not None:
         return f"/proc is mounted hidepid={hidepid}"

@@ -3,7 +3,7 @@
 import pytest
 
 from oomutil.errors import ParseError
-from oomutil.procfs.pid import PF_KTHREAD, parse_comm, parse_stat, parse_status
+from oomutil.procfs.pid import PF_KTHREAD, parse_stat, parse_status
 
 # Linux 6.18, an ordinary process (fields 3..22 shown; the kernel prints 52 in all).
 STAT_618 = b"2016 (sleep) S 1975 1973 1085 0 -1 4194304 11 0 0 0 0 0 0 0 20 0 1 0 11606 2260992 214 " \
@@ -110,12 +110,3 @@ def test_parse_status_malformed_names_the_line(data, message):
     with pytest.raises(ParseError) as info:
         parse_status(data)
     assert message in str(info.value).replace("\\\\", "\\")
-
-
-@pytest.mark.parametrize(
-    "data, name",
-    [(b"sleep\n", "sleep"), (b"a b) (c\n", "a b) (c"), (b"caf\xc3\xa9\n", "café"),
-     (b"bad\xff\n", "bad\\xff"), (b"two\nlines\n", "two\nlines")],
-)
-def test_parse_comm(data, name):
-    assert parse_comm(data) == name

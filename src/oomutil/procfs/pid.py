@@ -183,11 +183,6 @@ def parse_status(data: bytes) -> PidStatus:
     )
 
 
-def parse_comm(data: bytes) -> str:
-    """/proc/PID/comm: the name (at most 15 bytes, any byte but NUL) and a newline."""
-    return decode(data[:-1] if data.endswith(b"\n") else data)
-
-
 def read_mm_status(status: PidStatus, *, dir_fd: int, pid: int) -> Tuple[PidStatus, Optional[int]]:
     """The process as the OOM killer sees it, and the thread that shows its memory.
 
