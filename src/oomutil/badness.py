@@ -29,15 +29,19 @@ not pid order.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ._record import Record
 from enum import Enum
 
-from .errors import InvalidValue
+from .errors import InvalidValue, NotAvailable
+from .procfs.meminfo import read_totalpages
+from .procfs.pid import read_pid1_is_global_init
+from .procfs.sysctl import read_kernel_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Callable, Optional, Tuple
 
+    from .process import Process
     from .procfs.pid import PidStatus
 
 OOM_SCORE_ADJ_MIN = -1000  # include/uapi/linux/oom.h: never chosen
@@ -173,8 +177,7 @@ def root_bonus_applies(era: str, cap_eff: Optional[int], initial_user_ns: Callab
     return initial_user_ns() is not False
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(Record):
     """oom_score taken apart: what the kernel counts, and the score it should print."""
 
     era: str  # the first release of the formula used (ERAS)
@@ -233,6 +236,29 @@ def explain(status: PidStatus, adj: int, kernel_oom_score: Optional[int], totalp
         agrees=None if kernel_oom_score is None else predicted == kernel_oom_score,
         within_counter_drift=_within_drift(badness, kernel_oom_score, predicted, totalpages, era, drift_pages),
     )
+
+
+def explain_process(process: Process, era: Optional[str] = None) -> Explanation:
+    """explain() for a live process (Process.explain()): its ScoreInputs, and the kernel's
+    facts from its root (release, RAM + swap, page size, online CPUs).  Raises NotAvailable
+    where the root has no meminfo or kernel release, or a kernel older than any formula
+    (< 2.6.36)."""
+    root = process.root
+    release = read_kernel_release(root)
+    if era is None:
+        try:
+            era = era_of(release)
+        except InvalidValue as err:
+            raise NotAvailable(err.msg, path=root.proc("sys", "kernel", "osrelease")) from err
+    page_size = root.page_size()
+    totalpages = read_totalpages(root, page_size)
+    global_init = process.pid == 1 and read_pid1_is_global_init(root)
+    inputs = process.score_inputs()
+    status, adj = inputs.status, inputs.oom_score_adj
+    return explain(status, adj, inputs.oom_score, totalpages, page_size, era,
+                   unkillable_reason(process.pid, status, adj, global_init),
+                   counter_drift_pages(release, root.online_cpus()),
+                   root_bonus_applies(era, status.cap_eff, lambda: inputs.initial_user_ns))
 
 
 def _within_drift(badness: Optional[int], kernel: Optional[int], predicted: int, totalpages: int,

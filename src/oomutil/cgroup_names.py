@@ -19,22 +19,23 @@ Container runtimes prefix scopes with docker-, cri-containerd-, crio-, libpod- o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Optional
 
+# Patterns are compiled on first use (re caches them): most paths need none, and
+# compiling costs more start-up time than naming every cgroup of a host.
 _HEX_ID = r"[0-9a-f]{32,64}"
 # pod<uid>, with "-" in the uid (cgroupfs driver) or "_" (systemd driver)
-_POD = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$")
-_QOS = re.compile(r"^(?:kubepods-)?(burstable|besteffort)(?:\.slice)?$")
-_SCOPE_CONTAINER = re.compile(rf"^(docker|cri-containerd|crio|libpod|conmon|containerd)-({_HEX_ID})\.scope$")
-_BARE_ID = re.compile(rf"^{_HEX_ID}$")
+_POD = r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$"
+_QOS = r"^(?:kubepods-)?(burstable|besteffort)(?:\.slice)?$"
+_SCOPE_CONTAINER = rf"^(docker|cri-containerd|crio|libpod|conmon|containerd)-({_HEX_ID})\.scope$"
+_BARE_ID = rf"^{_HEX_ID}$"
 
 
-@dataclass(frozen=True)
-class CgroupName:
+class CgroupName(Record):
     """What a cgroup is, as far as its path tells."""
 
     kind: str  # "container", "pod", "service", "scope", "slice", "cgroup" or "root"
@@ -56,15 +57,16 @@ def describe(path: Optional[str]) -> Optional[CgroupName]:
     unit = container_id = runtime = pod_uid = qos = None
     kubernetes = parts[0].startswith("kubepods")
     for i, part in enumerate(parts):
-        scope = _SCOPE_CONTAINER.match(part)
-        pod = _POD.search(part) if kubernetes else None
+        scope = re.match(_SCOPE_CONTAINER, part) if part.endswith(".scope") else None
+        pod = re.search(_POD, part) if kubernetes else None
+        qos_match = re.match(_QOS, part) if kubernetes else None
         if scope:  # a container's systemd scope is a unit too
             runtime, container_id, unit = scope.group(1), scope.group(2), part
         elif pod:
             pod_uid = pod.group(1).replace("_", "-")
-        elif kubernetes and _QOS.match(part):
-            qos = _QOS.match(part).group(1)  # type: ignore[union-attr]
-        elif _BARE_ID.match(part) and i > 0:
+        elif qos_match:
+            qos = qos_match.group(1)
+        elif i > 0 and len(part) >= 32 and re.match(_BARE_ID, part):
             container_id = part
             runtime = parts[i - 1] if parts[i - 1] in ("docker", "crio", "libpod_parent") else runtime
         elif part.endswith((".service", ".scope")):

@@ -10,7 +10,7 @@ root's proc/self/mountinfo, and from the standard places when a tree has none.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from ._record import Record
 
 from . import _fs
 from .cgroup_names import describe
@@ -29,8 +29,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 __all__ = ["MemoryCgroup", "Hierarchy", "memory_hierarchy", "memory_cgroups", "memory_cgroup",
            "process_cgroup"]
 
-@dataclass(frozen=True)
-class Hierarchy:
+class Hierarchy(Record):
     """Where the memory controller's cgroups are, under a Root."""
 
     version: int  # 1 or 2
@@ -38,8 +37,7 @@ class Hierarchy:
     mount_root: str  # the cgroup that is mounted there ("/", or e.g. "/docker/abc" in a container)
 
 
-@dataclass(frozen=True)
-class MemoryCgroup:
+class MemoryCgroup(Record):
     """One memory cgroup.  Limits in bytes, None meaning "no limit"; every other field is
     None where this kernel (or tree) has no such file.  v1 and v2 files side by side:
 

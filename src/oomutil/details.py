@@ -4,7 +4,7 @@ the Process model (it adds the user name, the memory cgroup and the explanation)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._record import Record
 
 from . import _fs
 from .badness import Explanation
@@ -21,8 +21,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 __all__ = ["ProcessInfo", "process_info"]
 
 
-@dataclass(frozen=True)
-class ProcessInfo:
+class ProcessInfo(Record):
     """Everything ``oomutil show`` prints for one process.  None: unreadable here."""
 
     pid: int

@@ -11,30 +11,28 @@ process that reuses the pid; such a Process raises NoSuchProcess.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from ._record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Iterator, Optional, Union
 
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
-from .badness import Explanation, counter_drift_pages, era_of, root_bonus_applies, unkillable_reason
-from .badness import explain as explain_score
-from .cgroups import MemoryCgroup, cgroup_or_none
-from .procfs.meminfo import read_totalpages
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import (PidStat, PidStatus, parse_stat, parse_status, parse_uid_map,
-                         read_pid1_is_global_init)
+from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status, parse_uid_map
 from .procfs.piddir import PidDir
-from .procfs.sysctl import read_kernel_release, read_overcommit_memory
+from .procfs.sysctl import read_overcommit_memory
 from .root import Root, as_root
 
-__all__ = ["Process", "ProcessMemory", "Uids"]
+if TYPE_CHECKING:
+    from .badness import Explanation
+    from .cgroups import MemoryCgroup
+
+__all__ = ["Process", "ProcessMemory", "Uids", "ScoreInputs"]
 
 
 
-@dataclass(frozen=True)
-class Uids:
+class Uids(Record):
     """The four user ids of /proc/PID/status ``Uid:``."""
 
     real: int
@@ -43,8 +41,7 @@ class Uids:
     filesystem: int
 
 
-@dataclass(frozen=True)
-class ProcessMemory:
+class ProcessMemory(Record):
     """The memory the OOM killer counts for a process (mm/oom_kill.c oom_badness()).
 
     A task without an mm (kernel thread, zombie) has no Vm* lines and reports 0.
@@ -53,6 +50,16 @@ class ProcessMemory:
     rss_bytes: int  # VmRSS: anon + file + shmem resident pages (shared pages count in full)
     swap_bytes: Optional[int]  # VmSwap: swap entries owned by the mm; None before 2.6.34
     pgtables_bytes: Optional[int]  # VmPTE: page tables; None on kernels without the line
+
+
+class ScoreInputs(Record):
+    """What oom_badness() reads of one process, read together from one incarnation: the
+    input of the badness arithmetic (badness.explain_process())."""
+
+    status: PidStatus  # as the OOM killer sees it: a live thread's memory where the leader exited
+    oom_score_adj: int
+    oom_score: Optional[int]  # what the kernel printed; None where it may not be read here
+    initial_user_ns: Optional[bool]  # uid_map: the CAP_SYS_ADMIN bonus (< 4.17) needs it; None unknown
 
 
 class Process:
@@ -160,30 +167,17 @@ class Process:
                 raise AccessDenied(pid=self.pid, path=self.root.proc(self.pid, "status"))
             return name
 
-    def memory_cgroup(self) -> Optional[MemoryCgroup]:
-        """The memory cgroup this process is charged to (/proc/PID/cgroup), with its
-        limits and counters; None without a memory controller or outside this view."""
+    def memory_cgroup_path(self) -> Optional[str]:
+        """The path of the memory cgroup this process is charged to (/proc/PID/cgroup: the
+        v1 memory hierarchy's, else the cgroup2 one); None without a memory controller."""
         with self.oneshot():
-            return cgroup_or_none(self._read(self._pinned().cgroup_file(), parse_memory_cgroup), self.root)
+            return self._read(self._pinned().cgroup_file(), parse_memory_cgroup)
 
-    def explain(self, era: Optional[str] = None) -> Explanation:
-        """oom_score taken apart, recomputed with the kernel's arithmetic for ``era``
-        (default: from the root's kernel release), next to what the kernel printed.
-
-        status is read before and after oom_score; if the memory moved in between (a busy
-        process), all is read again, up to five times.  Raises NotAvailable where the root
-        has no meminfo or kernel release, or a kernel older than any formula (< 2.6.36).
-        """
-        release = read_kernel_release(self.root)
-        if era is None:
-            try:
-                era = era_of(release)
-            except InvalidValue as err:
-                raise NotAvailable(err.msg, path=self.root.proc("sys", "kernel", "osrelease")) from err
-        page_size = self.root.page_size()
-        totalpages = read_totalpages(self.root, page_size)
-        global_init = self.pid == 1 and read_pid1_is_global_init(self.root)
-        with self.oneshot():  # one incarnation for every read below; each read afresh
+    def score_inputs(self) -> ScoreInputs:
+        """status, oom_score_adj, oom_score and uid_map, each read afresh through one pinned
+        directory.  status is read before and after oom_score; if the memory moved in between
+        (a busy process), all is read again, up to five times."""
+        with self.oneshot():
             d = self._pinned()
             for _ in range(5):
                 status = d.fresh_mm_status()
@@ -191,11 +185,25 @@ class Process:
                 score = _fs.none_if_unreadable(d.fresh, "oom_score", _fs.parse_int)
                 if d.fresh_mm_status().memory_bytes() == status.memory_bytes():
                     break
-            root_bonus = root_bonus_applies(era, status.cap_eff,
-                                            lambda: _fs.none_if_unreadable(d.fresh, "uid_map", parse_uid_map))
-        return explain_score(status, adj, score, totalpages, page_size, era,
-                             unkillable_reason(self.pid, status, adj, global_init),
-                             counter_drift_pages(release, self.root.online_cpus()), root_bonus)
+            return ScoreInputs(status, adj, score, _fs.none_if_unreadable(d.fresh, "uid_map", parse_uid_map))
+
+    # Two conveniences hand the process to a feature; the import is inside the method, so
+    # importing the model never loads a feature.
+
+    def memory_cgroup(self) -> Optional[MemoryCgroup]:
+        """The memory cgroup this process is charged to, with its limits and counters
+        (cgroups.cgroup_or_none()); None without a memory controller or outside this view."""
+        from .cgroups import cgroup_or_none
+
+        return cgroup_or_none(self.memory_cgroup_path(), self.root)
+
+    def explain(self, era: Optional[str] = None) -> Explanation:
+        """oom_score taken apart, recomputed with the kernel's arithmetic for ``era``
+        (default: from the root's kernel release), next to what the kernel printed
+        (badness.explain_process())."""
+        from .badness import explain_process
+
+        return explain_process(self, era)
 
     def stat(self) -> PidStat:
         return self._read("stat", parse_stat)

@@ -16,10 +16,11 @@ its row), and the rows are put in order again on the values they show.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from ._record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Callable, Dict, Iterable, List, Optional, Sequence, Union
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar, Union
+    T = TypeVar("T")
     Filter = Callable[["_Task"], bool]
 
 from . import _fs
@@ -39,8 +40,7 @@ __all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "group_records", 
 
 
 
-@dataclass(frozen=True)
-class ProcessRecord:
+class ProcessRecord(Record):
     """One process as ``oomutil top`` shows it.  None: not readable here.
 
     The fields come from one incarnation of the process (one open pid directory).
@@ -78,6 +78,8 @@ class _Task:
 
     A file that cannot be read here (permission, absent in a tree) reads as None;
     NoSuchProcess (the process is gone) propagates and the scan passes the process over.
+    A full scan builds 10,000 of these: methods read what they need straight from the
+    PidDir's cache, one call deep.
     """
 
     __slots__ = ("pid", "dir", "scan", "_badness", "_reason")
@@ -92,25 +94,25 @@ class _Task:
     def close(self) -> None:
         self.dir.close()
 
-    def read(self, name: str, parse: Callable[[bytes], object]):
+    def read(self, name: str, parse: Callable[[bytes], T]) -> Optional[T]:
         return self.dir.get(name, parse)
 
     def score(self) -> Optional[int]:
-        return self.read("oom_score", _fs.parse_int)  # type: ignore[return-value]
+        return self.dir.get("oom_score", _fs.parse_int)
 
     def adj(self) -> Optional[int]:
-        return self.read("oom_score_adj", _fs.parse_int)  # type: ignore[return-value]
+        return self.dir.get("oom_score_adj", _fs.parse_int)
 
     def status(self) -> Optional[PidStatus]:
         """status as the OOM killer sees the process (PidDir.mm())."""
         return self.dir.mm()[0]
 
     def cgroup(self) -> Optional[str]:
-        return self.read(self.dir.cgroup_file(), parse_memory_cgroup)  # type: ignore[return-value]
+        return self.dir.get(self.dir.cgroup_file(), parse_memory_cgroup)
 
     def start_time(self) -> Optional[int]:
-        stat = self.read("stat", parse_stat)
-        return stat.start_time_ticks if isinstance(stat, PidStat) else None
+        stat = self.dir.get("stat", parse_stat)
+        return None if stat is None else stat.start_time_ticks
 
     def badness(self) -> tuple:
         """(points, root bonus, system-wide badness) with this kernel's arithmetic; Nones
@@ -126,7 +128,7 @@ class _Task:
         era, totalpages, page_size = kernel[:3]
         rss, swap, pgtables = status.memory_bytes()
         points = points_pages(rss, swap or 0, pgtables or 0, page_size, era, status.pmd_bytes or 0)
-        bonus = root_bonus_applies(era, status.cap_eff, lambda: self.read("uid_map", parse_uid_map))
+        bonus = root_bonus_applies(era, status.cap_eff, lambda: self.dir.get("uid_map", parse_uid_map))
         if self.reason() is not None:
             return points, bonus, None
         return points, bonus, oom_badness(points, adj, totalpages, era, bonus)
@@ -156,8 +158,8 @@ class _Task:
             return status.is_kernel_thread
         if self.score():
             return False
-        stat = self.read("stat", parse_stat)
-        return isinstance(stat, PidStat) and stat.is_kernel_thread
+        stat = self.dir.get("stat", parse_stat)
+        return stat is not None and stat.is_kernel_thread
 
     def reason(self) -> Optional[str]:
         if self._reason is None:
@@ -169,26 +171,16 @@ class _Task:
     def record(self, cmdline: bool) -> ProcessRecord:
         status = self.status()
         reason = self.reason()
-        rss, swap, pgtables = status.memory_bytes() if status else (None, None, None)
         points, bonus, badness = self.badness()
-        return ProcessRecord(
-            pid=self.pid,
-            comm=self.comm(),
-            uid=status.uids[0] if status else None,
-            user=self.user(),
-            oom_score=self.score(),
-            oom_score_adj=self.adj(),
-            rss_bytes=rss,
-            swap_bytes=swap,
-            pgtables_bytes=pgtables,
-            cgroup=self.cgroup(),
-            killable=None if status is None else reason is None,
-            unkillable_reason=reason,
-            start_time_ticks=self.start_time(),
-            points_pages=points,
-            root_bonus=bonus,
-            badness_pages=badness,
-            cmdline=self.read("cmdline", _parse_cmdline) if cmdline else None,  # type: ignore[arg-type]
+        if status is None:
+            uid = rss = swap = pgtables = None
+        else:
+            uid = status.uids[0]
+            rss, swap, pgtables = status.memory_bytes()
+        return ProcessRecord(  # positional, in field order: 10,000 of these per full scan
+            self.pid, self.comm(), uid, self.user(), self.score(), self.adj(), rss, swap, pgtables,
+            self.cgroup(), None if status is None else reason is None, reason, self.start_time(),
+            points, bonus, badness, self.dir.get("cmdline", _parse_cmdline) if cmdline else None,
         )
 
 
@@ -231,6 +223,15 @@ class _Scan:
 
     def pids(self) -> List[int]:
         return [int(name) for name in os.listdir(self.proc_fd) if name.isdigit()]
+
+    def kernel_thread_by_path(self, pid: int) -> bool:
+        """Is ``pid`` a kernel thread (stat read by path: 3 syscalls where a pinned task
+        costs 8)?  For the many kernel threads a ranking by oom_score meets at its end
+        (they all read 0).  False when that cannot be read: the task then decides."""
+        try:
+            return _fs.read_parsed(f"{pid}/stat", parse_stat, dir_fd=self.proc_fd, pid=pid).is_kernel_thread
+        except (AccessDenied, NotAvailable, NoSuchProcess):
+            return False
 
     def global_init(self) -> bool:
         if self._global_init is None:
@@ -275,16 +276,15 @@ class _SortKey:
         # oom_score is coarse (one point is 0.15 % of RAM + swap): its ties are ordered as
         # the kernel chooses, by badness and scan order (Task.kernel_order())
         self.kernel_ties = kernel_ties
-        self.ranked_values: Dict[int, object] = {}  # pid -> value, from ranked()
+        self.ranked_values: Dict[int, Any] = {}  # pid -> value, from ranked()
 
     def ranked(self, scan: "_Scan", pids: List[int]) -> List[int]:
         """``pids`` best first, by this key read by path: one open per process, the
         least a ranking of every process can cost.  Unreadable values sort last."""
-        order = self.order
+        values = self.ranked_values
         if self.file is None:
-            rows = [order(pid, pid) for pid in pids]
+            values.update(zip(pids, pids))
         else:
-            rows = []
             read, parse, extract = _fs.read_parsed, self.parse, self.extract
             fd, root, suffix = scan.proc_fd, scan.root, "/" + self.file
             for pid in pids:
@@ -298,10 +298,12 @@ class _SortKey:
                     value = None
                 except NoSuchProcess:  # exited between its open and its read
                     continue
-                self.ranked_values[pid] = value
-                rows.append(order(value, pid))
-        rows.sort()
-        return [-row[2] for row in rows]  # order() ends with -pid
+                values[pid] = value
+        # order() as two stable sorts of plain values (10,000 tuples sort several times
+        # slower): ties keep the higher pid first, and None goes last either way.
+        known = sorted((pid for pid, value in values.items() if value is not None), reverse=True)
+        known.sort(key=values.__getitem__, reverse=self.descending)
+        return known + sorted((pid for pid, value in values.items() if value is None), reverse=True)
 
     def of(self, task: _Task):
         """The value for a task, from what it has read (through its pinned fd)."""
@@ -416,7 +418,12 @@ def top(
             # Rank every pid by the one file the key needs; read the rest in order only
             # until ``limit`` rows pass the checks.
             candidates = key.ranked(scan, candidates)
-        return _records(scan, candidates, key, checks, limit, cmdline)
+        skip = None
+        if not kernel_threads and limit is not None and key.file == "oom_score":
+            # a kernel thread reads oom_score 0: only those need the check, by path
+            values = key.ranked_values
+            skip = lambda pid: values.get(pid) == 0 and scan.kernel_thread_by_path(pid)  # noqa: E731
+        return _records(scan, candidates, key, checks, limit, cmdline, skip)
     finally:
         scan.close()
 
@@ -429,7 +436,7 @@ def snapshot(
 
 
 def _records(scan: _Scan, pids: List[int], key: _SortKey, checks: List[Filter], limit: Optional[int],
-             cmdline: bool) -> List[ProcessRecord]:
+             cmdline: bool, skip: Optional[Callable[[int], bool]] = None) -> List[ProcessRecord]:
     """Records of the first ``limit`` pids that pass the checks, in ``key`` order.
 
     Each is read through its pinned directory, afresh: a process gone since it was
@@ -444,6 +451,8 @@ def _records(scan: _Scan, pids: List[int], key: _SortKey, checks: List[Filter], 
             # decides which make the table
             if not key.kernel_ties or key.ranked_values.get(pid, cut) != cut or cut is None:
                 break
+        if skip is not None and skip(pid):
+            continue
         try:
             task = _Task(pid, scan)
         except NoSuchProcess:
@@ -461,8 +470,7 @@ def _records(scan: _Scan, pids: List[int], key: _SortKey, checks: List[Filter], 
     return [record for _, record in rows[:limit]]
 
 
-@dataclass(frozen=True)
-class ProcessGroup:
+class ProcessGroup(Record):
     """Processes that share a comm, a user or a cgroup (``top --group-by``)."""
 
     group: Optional[str]

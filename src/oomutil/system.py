@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Optional, Union
@@ -54,8 +54,7 @@ def kernel_release(root: RootArg = None) -> str:
     return read_kernel_release(as_root(root))
 
 
-@dataclass(frozen=True)
-class SystemInfo:
+class SystemInfo(Record):
     """What ``oomutil system`` reports.  A part the root cannot provide is None."""
 
     kernel_release: Optional[str]

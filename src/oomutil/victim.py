@@ -10,7 +10,7 @@ proportion to the cgroup, not the machine.  What-ifs change one process's adj or
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from ._record import Record
 
 from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_to_rank, choice_key,
                       counter_drift_pages, era_of, last_scanned_wins, oom_badness, pages_per_unit,
@@ -34,8 +34,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 __all__ = ["Candidate", "VictimReport", "predict", "cgroup_report", "adj_to_be"]
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(Record):
     pid: int
     comm: Optional[str]
     oom_score_adj: int
@@ -49,8 +48,7 @@ class Candidate:
     root_bonus: bool  # CAP_SYS_ADMIN bonus (kernels before 4.17)
 
 
-@dataclass(frozen=True)
-class VictimReport:
+class VictimReport(Record):
     scope: str  # the OOM's domain as the kernel spells it: "/" (the root cgroup) for a
     #             system-wide OOM, else the path of the memory cgroup whose limit is hit
     era: str  # the kernel's badness formula (badness.ERAS)
@@ -123,7 +121,7 @@ def predict(
         seen = view(r)
         unreadable = sum(1 for rec in records if rec.killable is None)
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
-            seen = replace(seen, processes_unreadable=unreadable, complete=False)
+            seen = seen._replace(processes_unreadable=unreadable, complete=False)
         return _report(r, "/", read_totalpages(r, r.page_size()), records, None, groups,
                        set_adj or {}, grow or {}, False, not seen.complete, None, seen, Machine(r))
     g = memory_cgroup(cgroup, r)

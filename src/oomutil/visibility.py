@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass, replace
+from ._record import Record
 
 from . import _fs
 from .errors import AccessDenied, NoSuchProcess, NotAvailable
@@ -40,8 +40,7 @@ _HIDEPID = {"0": None, "off": None, "1": "noaccess", "noaccess": "noaccess", "2"
             "invisible": "invisible", "4": "ptraceable", "ptraceable": "ptraceable"}
 
 
-@dataclass(frozen=True)
-class View:
+class View(Record):
     """What a root's /proc lets this reader see of the kernel's processes."""
 
     hidepid: Optional[str]  # "noaccess", "invisible", "ptraceable"; None: off (or unknown)
@@ -123,7 +122,7 @@ def view(root: Union[Root, str, None] = None) -> View:
         except (NoSuchProcess, NotAvailable):
             continue  # gone meanwhile
     seen = View(hidepid, subset, initial, total, visible, unreadable, False)
-    return replace(seen, complete=initial is not False and not seen.hides_threads and unreadable == 0)
+    return seen._replace(complete=initial is not False and not seen.hides_threads and unreadable == 0)
 
 
 def hidden_from_us(pid: int, root: Union[Root, str, None] = None) -> bool:

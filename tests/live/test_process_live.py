@@ -152,7 +152,7 @@ def test_system_calls_equal_the_files():
     assert oomutil.memory_overcommit() == read_int("/proc/sys/vm/overcommit_memory")
     assert oomutil.Process().memory_overcommit() == read_int("/proc/sys/vm/overcommit_memory")
     vm = oomutil.vm_settings()
-    for name, value in vars(vm).items():
+    for name, value in vm._asdict().items():
         assert value == read_int(f"/proc/sys/vm/{name}"), name
     m = oomutil.meminfo()
     assert m.mem_total_bytes == meminfo_bytes("/proc/meminfo", "MemTotal")

@@ -32,18 +32,23 @@ COMMANDS = {
 }
 
 
+_width: List[int] = []  # the terminal's, asked once: argparse makes a formatter per argument
+
+
 def _formatter(prog: str) -> argparse.HelpFormatter:
     """argparse's formatter at the terminal's width.  argparse would ask shutil, whose
     import costs more start-up time than anything else this command does on a small
     machine; os answers the same question."""
-    try:
-        width = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
+    if not _width:
         try:
-            width = os.get_terminal_size(sys.stderr.fileno()).columns
-        except (OSError, ValueError, AttributeError):
-            width = 80
-    return argparse.HelpFormatter(prog, width=max(width - 2, 40))
+            width = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            try:
+                width = os.get_terminal_size(sys.stderr.fileno()).columns
+            except (OSError, ValueError, AttributeError):
+                width = 80
+        _width.append(max(width - 2, 40))
+    return argparse.HelpFormatter(prog, width=_width[0])
 
 
 class Parser(argparse.ArgumentParser):
@@ -76,18 +81,21 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module, help_text) in COMMANDS.items():
-        if only is None or name == only:
+        if name == only:
             import_module(module).register(sub, [common], help_text)
-        else:
+        elif only is None:  # the list of commands, for --help and for a word that is none
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = _default_command(sys.argv[1:] if argv is None else list(argv))
-    args = build_parser(_command_in(argv)).parse_args(argv)
+    parser = build_parser(_command_in(argv))
+    args = parser.parse_args(argv)
     args.root = getattr(args, "root", None) or os.environ.get(ENV_VAR) or "/"
     args.json = getattr(args, "json", False)
+    if args.json and (getattr(args, "ndjson", False) or getattr(args, "csv", False)):
+        parser.error("--json, --ndjson and --csv exclude each other")
     try:
         return import_module(COMMANDS[args.command][0]).run(args)
     except OomutilError as err:
@@ -118,12 +126,20 @@ def _default_command(argv: List[str]) -> List[str]:
 
 
 def _first_word(argv: List[str]) -> Optional[str]:
-    """The first argument that is neither a global option nor its value."""
-    globals_only = Parser(add_help=False)
-    globals_only.add_argument("--root")
-    globals_only.add_argument("--json", action="store_true")
-    _, rest = globals_only.parse_known_args(argv)
-    return rest[0] if rest and not rest[0].startswith("-") else None
+    """The first argument that is neither a global option (--root PATH, --root=PATH,
+    --json, or a prefix argparse would take for one) nor its value.  Scanned by hand: a
+    second ArgumentParser for this costs more than the scan of a small /proc."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name, has_value, _ = arg.partition("=")
+        if len(name) > 2 and "--root".startswith(name):
+            i += 1 if has_value else 2
+        elif len(name) > 2 and "--json".startswith(name):
+            i += 1
+        else:
+            return None if arg.startswith("-") else arg
+    return None
 
 
 def _command_in(argv: List[str]) -> Optional[str]:

@@ -1,7 +1,7 @@
-"""The one renderer: aligned text tables, sizes for people, and JSON.
+"""The one renderer: aligned text tables, sizes for people, and JSON, NDJSON and CSV.
 
-JSON is the ``asdict`` of the library's records, so the dataclass field names are the
-JSON field names and the API at once.
+JSON shows the library's records as objects of their fields (``as_plain()``), so the
+record field names are the JSON field names and the API at once.
 """
 
 from __future__ import annotations
@@ -9,18 +9,42 @@ from __future__ import annotations
 import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Any, Iterable, List, Optional, Sequence
+    from typing import Any, Callable, Iterable, List, Optional, Sequence
+
+from .._record import as_plain
 
 MISSING = "-"  # what a table shows for None (unreadable here, or absent on this kernel)
 
 
-def _fields(obj: Any) -> Any:
-    """json's ``default``: a record becomes the dict of its fields (json then does the
-    same for nested records).  Not dataclasses.asdict(): it deep-copies every value,
-    which costs more than reading /proc when 10,000 records are printed."""
-    if hasattr(obj, "__dataclass_fields__"):
-        return vars(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+def add_formats(parser: Any) -> None:
+    """--ndjson and --csv: with the global --json, the formats of every listing command."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--ndjson", action="store_true", help="one JSON object per line")
+    group.add_argument("--csv", action="store_true",
+                       help="comma-separated values with a header row (nested fields as outer.inner)")
+
+
+def emit(args: Any, records: Sequence[Any], table: Callable[[], Iterable[str]], *,
+         document: Any = None, extra: Iterable[Any] = ()) -> None:
+    """How every listing command prints its records: --json an array of them (or
+    ``document``, where the command's JSON is an object), --ndjson one per line and then
+    ``extra`` (lines of another kind, such as {"gap": ...}), --csv a header and one row
+    each, else the lines ``table()`` makes."""
+    if args.json:
+        print_json(records if document is None else document)
+    elif getattr(args, "ndjson", False):
+        print_ndjson([*records, *extra])
+    elif getattr(args, "csv", False):
+        print_csv(records)
+    else:
+        print_lines(table())
+
+
+def json_line(obj: Any) -> str:
+    """One record (or anything holding records) as JSON on one line."""
+    import json
+
+    return json.dumps(as_plain(obj))
 
 
 def print_json(obj: Any) -> None:
@@ -29,32 +53,53 @@ def print_json(obj: Any) -> None:
     import json
 
     write = sys.stdout.write
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, list):
         # Item by item: 10,000 records never exist twice over as one big string.
+        encode = json.JSONEncoder().encode
         write("[")
         for i, item in enumerate(obj):
-            write((",\n" if i else "\n") + json.dumps(item, default=_fields))
+            write((",\n" if i else "\n") + encode(as_plain(item)))
         write("\n]\n" if obj else "]\n")
     else:
-        write(json.dumps(obj, default=_fields, indent=2) + "\n")
+        write(json.dumps(as_plain(obj), indent=2) + "\n")
 
 
 def print_ndjson(records: Iterable[Any]) -> None:
     import json
 
+    encode = json.JSONEncoder().encode
+    write = sys.stdout.write
     for record in records:
-        sys.stdout.write(json.dumps(record, default=_fields) + "\n")
+        write(encode(as_plain(record)) + "\n")
 
 
-def print_csv(records: Sequence[Any]) -> None:
-    """A header of field names, then one line per record; None is an empty cell."""
+def print_csv(records: Sequence[Any], header: bool = True) -> None:
+    """A header of field names, then one line per record; None is an empty cell, a
+    nested record's fields are columns named "outer.inner", a list is a JSON text.
+    ``header``: False for the rows that follow earlier ones (a stream)."""
     import csv
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    rows = [vars(r) for r in records]
-    if rows:
-        writer.writerow(rows[0].keys())
-        writer.writerows([_csv_cell(v) for v in row.values()] for row in rows)
+    rows = [_flat(as_plain(r)) for r in records]
+    names: dict = {}  # every column in the order first seen (a nested record may be None in a row)
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    # a nested record that is None in one row is a column of its own there: its fields
+    # from the other rows stand for it
+    names = {n: None for n in names if not any(m.startswith(n + ".") for m in names)}
+    if rows and header:
+        writer.writerow(names)
+    writer.writerows([_csv_cell(row.get(name)) for name in names] for row in rows)
+
+
+def _flat(fields: dict, prefix: str = "") -> dict:
+    flat = {}
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[prefix + name] = value
+    return flat
 
 
 def _csv_cell(value: Any) -> Any:
@@ -62,6 +107,10 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        import json
+
+        return json.dumps(value)
     return value
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import Record
 
-from ._output import MISSING, format_table, human_bytes, print_json, print_lines
+from ._output import MISSING, add_formats, emit, format_table, human_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -27,10 +27,10 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--sort", choices=SORT_CHOICES, default="headroom",
                    help="order of the rows (default: headroom, the least free share of its limit first)")
     p.add_argument("--all", action="store_true", help="every cgroup, even without limit or processes")
+    add_formats(p)
 
 
-@dataclass(frozen=True)
-class CgroupRow:
+class CgroupRow(Record):
     """One row of ``oomutil cgroups``: the cgroup and its most likely victim."""
 
     cgroup: MemoryCgroup
@@ -59,9 +59,11 @@ def run(args) -> int:
                               report.victim if report else None, bool(report and report.oom_kill_disabled),
                               report.hidden_processes if report else None))
     rows.sort(key=_sort_key("path" if args.tree else args.sort))
-    if args.json:
-        print_json(rows)
-        return 0
+    emit(args, rows, lambda: _table(args, rows))
+    return 0
+
+
+def _table(args, rows):
     header = ("CGROUP", "USAGE", "LIMIT", "HEADROOM", "OOM", "KILLS", "GROUP", "PROCS", "VICTIM", "PATH")
     table = []
     for row in rows:
@@ -76,8 +78,7 @@ def run(args) -> int:
             _victim(row),
             g.path,
         ))
-    print_lines(format_table(table, header, right=(1, 2, 3, 4, 5, 7)))
-    return 0
+    return format_table(table, header, right=(1, 2, 3, 4, 5, 7))
 
 
 def _victim(row) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-from ._output import MISSING, format_table, human_bytes, print_json, print_lines, regex_arg
+from ._output import MISSING, add_formats, emit, format_table, human_bytes, regex_arg
 
 SOURCES = ("kmsg", "journal")
 
@@ -27,7 +27,7 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--name", type=regex_arg, metavar="REGEX", help="only kills of processes so named")
     p.add_argument("--cgroup", metavar="PREFIX", help="only kills in memory cgroups under PREFIX")
     p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
-    p.add_argument("--ndjson", action="store_true", help="one JSON object per line")
+    add_formats(p)
     p.add_argument("--follow", action="store_true",
                    help="wait for new kills and print each as it is logged, until interrupted")
 
@@ -50,20 +50,19 @@ def run(args) -> int:
     events, gaps = _history(args, root)
     uptime = _uptime(root) if args.since is not None else None
     events = [e for e in events if _wanted(args, e, uptime)]
-    if args.ndjson:  # one event per line; a gap is a line {"gap": {...}}
-        from ._output import print_ndjson
-
-        print_ndjson([*events, *({"gap": g} for g in gaps)])
-        return 0
-    if args.json:
-        print_json({"events": events, "gaps": gaps})
-        return 0
-    if events:
-        print_lines(_table(events))
-    for g in gaps:
-        print(f"! {g.missing} kill(s) counted by {g.counter} ({g.counted}) are not in the log "
-              f"({g.logged} found): {g.why}")
+    # --json: {"events": [...], "gaps": [...]}; --ndjson: a gap is a line {"gap": {...}};
+    # --csv: the events, and the gaps said on stderr (they are not rows of the table)
+    emit(args, events, lambda: (_table(events) if events else []) + [_gap_line(g) for g in gaps],
+         document={"events": events, "gaps": gaps}, extra=[{"gap": g} for g in gaps])
+    if args.csv:
+        for g in gaps:
+            print(_gap_line(g), file=sys.stderr)
     return 0
+
+
+def _gap_line(g) -> str:
+    return (f"! {g.missing} kill(s) counted by {g.counter} ({g.counted}) are not in the log "
+            f"({g.logged} found): {g.why}")
 
 
 def _history(args, root):
@@ -165,23 +164,26 @@ def _table(events):
 
 def _follow(args, root) -> int:
     """Block on /dev/kmsg and print each kill when its "Killed process" line arrives."""
-    import json
 
     from ..events.parse import Assembler
     from ..events.sources import KmsgReader
-    from ._output import _fields
+    from ._output import json_line, print_csv
 
     reader = KmsgReader(root, follow=True)
     asm = Assembler("kmsg", args.lines)
+    shown = 0
     try:
         for record in reader.records():
             event = asm.feed(record)
             if event is None or not _wanted(args, event, None):
                 continue
-            if args.json or args.ndjson:
-                sys.stdout.write(json.dumps(event, default=_fields) + "\n")
+            if args.json or args.ndjson:  # a stream: one object per line either way
+                sys.stdout.write(json_line(event) + "\n")
+            elif args.csv:
+                print_csv([event], header=not shown)
             else:
                 sys.stdout.write(_table([event])[1] + "\n")
+            shown += 1
             sys.stdout.flush()
     except KeyboardInterrupt:
         return 0

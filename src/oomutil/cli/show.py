@@ -8,7 +8,7 @@ from ..badness import ERAS
 from ..errors import OomutilError
 from ..root import Root
 from . import fail
-from ._output import MISSING, format_table, human_bytes, print_json, print_lines
+from ._output import MISSING, add_formats, emit, format_table, human_bytes
 
 
 def pid_arg(text: str):
@@ -34,6 +34,7 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--era", choices=ERAS, metavar="RELEASE",
                    help="recompute oom_score with the formula of this kernel era "
                    f"({', '.join(ERAS)}; default: from the root's kernel release)")
+    add_formats(p)
 
 
 def run(args) -> int:
@@ -47,13 +48,14 @@ def run(args) -> int:
         except OomutilError as err:  # report it and go on with the other pids
             fail(str(err))
             failed = True
-    if args.json:
-        print_json(records)
-    else:
-        ranking = _global_ranking(root) if any(r.explain and r.explain.killable for r in records) else None
-        blocks = [_block(r, ranking) for r in records]
-        print_lines(line for i, block in enumerate(blocks) for line in ([""] if i else []) + block)
+    emit(args, records, lambda: _blocks(root, records))
     return 1 if failed else 0
+
+
+def _blocks(root, records):
+    ranking = _global_ranking(root) if any(r.explain and r.explain.killable for r in records) else None
+    blocks = [_block(r, ranking) for r in records]
+    return [line for i, block in enumerate(blocks) for line in ([""] if i else []) + block]
 
 
 def _global_ranking(root):

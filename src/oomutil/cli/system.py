@@ -22,7 +22,7 @@ def run(args) -> int:
     if args.json:
         print_json(info)
         return 0
-    vm = [(name, value, meaning(name, value) or "") for name, value in vars(info.vm).items()]
+    vm = [(name, value, meaning(name, value) or "") for name, value in info.vm._asdict().items()]
     m = info.meminfo
     mem = [] if m is None else [
         ("MemTotal", human_bytes(m.mem_total_bytes), ""),

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from ._output import MISSING, format_table, human_bytes, print_lines, regex_arg
+from ._output import MISSING, add_formats, emit, format_table, human_bytes, regex_arg
 
 SORT_CHOICES = ("score", "adj", "rss", "swap", "pid", "user", "name")
 GROUP_CHOICES = ("comm", "user", "cgroup", "unit", "container", "pod")
@@ -35,9 +35,7 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--group-by", choices=GROUP_CHOICES, metavar="KEY",
                    help="one row per comm, user, cgroup, systemd unit, container or pod: "
                    "count, memory, highest score")
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--ndjson", action="store_true", help="one JSON object per line")
-    fmt.add_argument("--csv", action="store_true", help="comma-separated values with a header")
+    add_formats(p)
     p.add_argument("--watch", nargs="?", type=_seconds, const=2.0, metavar="SECONDS",
                    help="refresh every SECONDS (default 2) until interrupted")
 
@@ -104,22 +102,8 @@ def _rows(args, limit):
 
 
 def _print(args, rows) -> int:
-    _emit(args, rows, lambda: _table(args, rows))
+    emit(args, rows, lambda: _table(args, rows))
     return 0
-
-
-def _emit(args, items, table) -> None:
-    """Records as --json, --ndjson, --csv, or the table ``table()`` makes."""
-    from ._output import print_csv, print_json, print_ndjson
-
-    if args.json:
-        print_json(items)
-    elif args.ndjson:
-        print_ndjson(items)
-    elif args.csv:
-        print_csv(items)
-    else:
-        print_lines(table())
 
 
 def _table(args, rows):
@@ -185,7 +169,7 @@ def _print_groups(args, rows) -> int:
             header, right=(1, 2, 3, 4),
         )
 
-    _emit(args, groups, table)
+    emit(args, groups, table)
     return 0
 
 

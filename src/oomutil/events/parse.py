@@ -28,13 +28,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .._record import Record
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 
-@dataclass(frozen=True)
-class OomKillEvent:
+class OomKillEvent(Record):
     """One process killed for lack of memory.  None: the log did not say."""
 
     time: Optional[str] = None  # as printed: "265.664159", "Fri Nov 27 22:11:05 2026", ...

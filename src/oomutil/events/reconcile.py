@@ -8,7 +8,7 @@ buffer (or never logged); the log's first record tells whether it still starts a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import Record
 
 from .._fs import none_if_unreadable
 from ..cgroups import memory_cgroups
@@ -22,8 +22,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from .parse import OomKillEvent
 
 
-@dataclass(frozen=True)
-class Gap:
+class Gap(Record):
     """A counter that counts more kills than the log shows."""
 
     counter: str  # which counter: "/proc/vmstat oom_kill", "/a/b memory.oom_control oom_kill"

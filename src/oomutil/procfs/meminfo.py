@@ -12,7 +12,7 @@ bytes; the few without a unit (HugePages_*) stay counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Optional
@@ -22,8 +22,7 @@ from ..errors import NotAvailable, ParseError
 from ..root import Root
 
 
-@dataclass(frozen=True)
-class Meminfo:
+class Meminfo(Record):
     """What oomutil reports from /proc/meminfo, in bytes; None where the kernel lacks the line."""
 
     mem_total_bytes: Optional[int]  # MemTotal: totalram_pages, the RAM half of oom_score's totalpages

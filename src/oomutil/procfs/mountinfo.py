@@ -14,7 +14,7 @@ proc(5) /proc/pid/mountinfo; Documentation/filesystems/proc.rst 3.5.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from .._record import Record
 
 from .._fs import decode
 from ..errors import ParseError
@@ -24,19 +24,18 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import List, Tuple
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Record):
     root: str  # the path inside the mounted filesystem that appears at mount_point
     mount_point: str  # where it is mounted, as the reading process sees it
     fstype: str  # "cgroup", "cgroup2", "proc", ...
     super_options: Tuple[str, ...]  # for cgroup v1, the controllers ("memory", ...)
 
 
-_ESCAPE = re.compile(r"\\([0-7]{3})")
-
-
 def _unescape(text: str) -> str:
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), text)
+    """Octal escapes (\\040 for a space) back to characters; most paths have none."""
+    if "\\" not in text:
+        return text
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
 
 
 def parse_mountinfo(data: bytes) -> List[Mount]:

@@ -94,16 +94,26 @@ class PidDir:
         NotAvailable (no such file here) or ParseError."""
         value = self._cache.get(name)
         if value is None:  # not read yet, or get() found it unreadable: read to raise
-            if self.fd is None:
-                raise AccessDenied(pid=self.pid)
-            value = self._cache[name] = _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
+            value = self._cache[name] = self._load(name, parse)
         return value  # type: ignore[return-value]
 
     def get(self, name: str, parse: Callable[[bytes], T]) -> Optional[T]:
-        """Like read(), but None for a file that is missing or denied here (tried once)."""
-        if name not in self._cache:
-            self._cache[name] = _fs.none_if_unreadable(self.read, name, parse)
-        return self._cache[name]  # type: ignore[return-value]
+        """Like read(), but None for a file that is missing or denied here (tried once).
+        (A scan calls this five times per process: it stays one call deep.)"""
+        cache = self._cache
+        if name in cache:
+            return cache[name]  # type: ignore[return-value]
+        try:
+            value = self._load(name, parse)
+        except (AccessDenied, NotAvailable):
+            value = None
+        cache[name] = value
+        return value
+
+    def _load(self, name: str, parse: Callable[[bytes], T]) -> T:
+        if self.fd is None:
+            raise AccessDenied(pid=self.pid)
+        return _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
 
     def cached(self, name: str) -> object:
         """What was read of file ``name`` so far (None: nothing)."""
@@ -111,9 +121,7 @@ class PidDir:
 
     def fresh(self, name: str, parse: Callable[[bytes], T]) -> T:
         """File ``name`` read again, past the cache."""
-        if self.fd is None:
-            raise AccessDenied(pid=self.pid)
-        return _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
+        return self._load(name, parse)
 
     def mm(self) -> Tuple[Optional[PidStatus], Optional[int]]:
         """(status as the OOM killer sees the process, the thread whose memory it shows or

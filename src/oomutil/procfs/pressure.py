@@ -11,7 +11,7 @@ all non-idle tasks were stalled waiting for memory.  total: microseconds since b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import Record
 
 from .._fs import decode
 from ..errors import ParseError
@@ -21,8 +21,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Optional
 
 
-@dataclass(frozen=True)
-class Pressure:
+class Pressure(Record):
     some_avg10: float  # % of the last 10 s in which at least one task waited for memory
     some_avg60: float
     some_avg300: float

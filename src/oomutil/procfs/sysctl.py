@@ -7,7 +7,7 @@ out_of_memory).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from .._record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Optional
@@ -16,8 +16,7 @@ from .._fs import decode, none_if_missing, parse_int, read_parsed
 from ..root import Root
 
 
-@dataclass(frozen=True)
-class VmSettings:
+class VmSettings(Record):
     """The OOM-related vm sysctls; None for a knob this kernel (or tree) has no file for."""
 
     overcommit_memory: Optional[int]  # /proc/sys/vm/overcommit_memory: 0 heuristic, 1 always, 2 strict
@@ -31,7 +30,7 @@ class VmSettings:
 def read_vm_settings(root: Root) -> VmSettings:
     """Read each knob of VmSettings from /proc/sys/vm; a missing file gives None."""
     values = {
-        f.name: none_if_missing(read_parsed, root.proc("sys", "vm", f.name), parse_int) for f in fields(VmSettings)
+        name: none_if_missing(read_parsed, root.proc("sys", "vm", name), parse_int) for name in VmSettings._fields
     }
     return VmSettings(**values)
 

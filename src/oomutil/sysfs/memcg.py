@@ -8,7 +8,7 @@ Every file is optional: kernels differ, and a tree may hold only some of them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from .._record import Record
 
 from .._fs import decode, none_if_unreadable, parse_int, parse_key_values, read_parsed
 from ..errors import ParseError
@@ -46,8 +46,7 @@ def read_procs(directory: str) -> Optional[List[int]]:
     return read_file(directory, "cgroup.procs", parse_procs)
 
 
-@dataclass(frozen=True)
-class Counters:
+class Counters(Record):
     """What a cgroup's limits are judged by: its usage and limit, and in v1 its memory +
     swap usage and limit and whether its limit binds its children."""
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import Record
 
 from .._fs import parse_int
 from .memcg import Counters, parse_bool, parse_flat_keyed, read_file
@@ -41,8 +41,7 @@ def read_counters(directory: str) -> Counters:
     )
 
 
-@dataclass(frozen=True)
-class V1Files:
+class V1Files(Record):
     """The other v1 files oomutil reports."""
 
     peak_bytes: Optional[int]  # memory.max_usage_in_bytes

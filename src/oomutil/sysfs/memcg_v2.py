@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import Record
 
 from .._fs import parse_int
 from ..procfs.pressure import Pressure, parse_pressure
@@ -29,8 +29,7 @@ def read_counters(directory: str) -> Counters:
                     limit_bytes=read_file(directory, "memory.max", parse_v2_limit))
 
 
-@dataclass(frozen=True)
-class V2Files:
+class V2Files(Record):
     """The other v2 files oomutil reports."""
 
     high_bytes: Optional[int]  # memory.high: throttling, not OOM
