@@ -20,7 +20,7 @@ def test_console_script_is_declared():
     scripts = [e for e in metadata.entry_points(group="console_scripts") if e.name == "oomutil"] \
         if hasattr(metadata.entry_points(), "select") else \
         [e for e in metadata.entry_points()["console_scripts"] if e.name == "oomutil"]
-    assert [e.value for e in scripts] == ["oomutil.cli:main"]
+    assert [e.value for e in scripts] == ["oomutil.cli:console"]
 
 
 def test_public_api():

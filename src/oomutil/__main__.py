@@ -1,5 +1,5 @@
 """python -m oomutil"""
 
-from .cli import main
+from .cli import console
 
-raise SystemExit(main())
+console()
