@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import kernel_log
@@ -110,3 +112,52 @@ class KernelLog(kernel_log.KernelLog):
         if not os.access("/dev/kmsg", os.R_OK | os.W_OK):
             pytest.skip("/dev/kmsg is not readable and writable here (needs root, CAP_SYSLOG)")
         super().__init__()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(*args):
+    """A real ``oomutil serve`` on a free loopback port, answering: yields (base URL, process)."""
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen([*oomutil_command(), "serve", "--listen", f"127.0.0.1:{port}", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(url + "/", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"oomutil serve exited {proc.returncode}: {proc.stderr.read()}")
+                time.sleep(0.05)
+        yield url, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def memcg_kill(memcg, limit_mib=160, hog_mib=96, push_mib=64):
+    """A real OOM kill in a throwaway v1 cgroup (tests/root's ``memcg`` fixture): a hog of
+    ``hog_mib`` and a pusher; returns (cgroup path as /proc shows it, the hog's pid, the
+    pids the kernel killed after the marker, first choice first)."""
+    path = memcg.make("", limit_mib << 20)
+    hog = memcg.hog(path)
+    hog.stdin.write(f"{hog_mib}\n")
+    hog.stdin.flush()
+    assert hog.stdout.readline() == "allocated\n"
+    log = KernelLog()
+    pusher = memcg.hog(path)
+    pusher.stdin.write(f"{push_mib}\n")
+    pusher.stdin.flush()
+    return f"/{memcg.name}", hog.pid, log.kills()

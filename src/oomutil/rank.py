@@ -25,18 +25,18 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
-from .badness import (choice_key, era_of, last_scanned_wins, oom_badness, points_pages, root_bonus_applies,
+from .badness import (OOM_SCORE_ADJ_MIN, choice_key, era_of, last_scanned_wins, oom_badness, points_pages, root_bonus_applies,
                       unkillable_reason)
 from .cgroup_names import group_key
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.meminfo import read_totalpages
-from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status, parse_uid_map, read_pid1_is_global_init
+from .procfs.pid import PidStatus, parse_stat, parse_status, parse_uid_map, read_pid1_is_global_init
 from .procfs.piddir import PidDir
 from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .users import user_name
 
-__all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "group_records", "SORT_KEYS", "GROUP_KEYS"]
+__all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "protected", "group_records", "SORT_KEYS", "GROUP_KEYS"]
 
 
 
@@ -433,6 +433,18 @@ def snapshot(
 ) -> List[ProcessRecord]:
     """One record per process, in pid order (kernel threads too unless told otherwise)."""
     return top(root, sort="pid", kernel_threads=kernel_threads, cmdline=cmdline)
+
+
+def protected(root: Union[Root, str, None] = None) -> List[ProcessRecord]:
+    """The processes at oom_score_adj -1000 (never chosen by the OOM killer): one read of
+    oom_score_adj per process, records of those only (kernel threads read 0)."""
+    key = _sort_key("adj", True)  # ascending: -1000 first
+    scan = _Scan(as_root(root))
+    try:
+        pids = [pid for pid in key.ranked(scan, scan.pids()) if key.ranked_values.get(pid) == OOM_SCORE_ADJ_MIN]
+        return [r for r in _records(scan, pids, key, [], None, False) if r.oom_score_adj == OOM_SCORE_ADJ_MIN]
+    finally:
+        scan.close()
 
 
 def _records(scan: _Scan, pids: List[int], key: _SortKey, checks: List[Filter], limit: Optional[int],

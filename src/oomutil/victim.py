@@ -122,13 +122,21 @@ def predict(
         unreadable = sum(1 for rec in records if rec.killable is None)
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
             seen = seen._replace(processes_unreadable=unreadable, complete=False)
-        return _report(r, "/", read_totalpages(r, r.page_size()), records, None, groups,
-                       set_adj or {}, grow or {}, False, not seen.complete, None, seen, Machine(r))
+        return system_report(r, records, groups, Machine(r), seen, set_adj, grow)
     g = memory_cgroup(cgroup, r)
     if g.oom_scope is None:
         raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
                            "only a system-wide OOM can kill there")
     return cgroup_report(r, g, memory_cgroups(r), records, set_adj, grow)
+
+
+def system_report(r: Root, records: List[ProcessRecord], groups: List[MemoryCgroup], machine: Machine,
+                  seen: View, set_adj: Optional[Dict[int, int]] = None,
+                  grow: Optional[Dict[int, int]] = None) -> VictimReport:
+    """predict() for a system-wide OOM, from records already read: every process, or (the
+    exporter) the first ones by oom_score, which rank the same."""
+    return _report(r, "/", read_totalpages(r, machine.page_size), records, None, groups,
+                   set_adj or {}, grow or {}, False, not seen.complete, None, seen, machine)
 
 
 def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], records: List[ProcessRecord],

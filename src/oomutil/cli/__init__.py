@@ -29,6 +29,8 @@ COMMANDS = {
     "cgroups": ("oomutil.cli.cgroups", "memory cgroups: limits, headroom, OOM kills, next victim"),
     "victim": ("oomutil.cli.victim", "who an OOM would kill now, system-wide or in a cgroup"),
     "events": ("oomutil.cli.events", "OOM kills from the kernel log; --follow for new ones"),
+    "serve": ("oomutil.cli.serve", "a Prometheus exporter: /metrics (pip install 'oomutil[exporter]')"),
+    "metrics": ("oomutil.cli.metrics", "the exporter's metrics once, or as a node_exporter textfile"),
 }
 
 

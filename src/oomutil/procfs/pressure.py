@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from .._record import Record
 
-from .._fs import decode
+from .._fs import decode, read_parsed
 from ..errors import ParseError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, Optional
+
+    from ..root import Root
 
 
 class Pressure(Record):
@@ -53,3 +55,10 @@ def parse_pressure(data: bytes) -> Pressure:
     except (KeyError, ValueError):
         raise ParseError("pressure file without a complete 'some' line",
                          line=decode(data.strip())) from None
+
+
+def read_memory_pressure(root: Root) -> Pressure:
+    """/proc/pressure/memory (4.20+, CONFIG_PSI): NotAvailable where the kernel has none
+    (or was booted with psi=0)."""
+    return read_parsed(root.proc("pressure", "memory"), parse_pressure)
+

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from kernel_log import KernelLog  # tests/kernel_log.py, copied here by vm.py
+from kernel_log import KernelLog  # noqa: F401 -- for the scenarios; tests/kernel_log.py, copied by vm.py
 
 CGROUP2 = "/sys/fs/cgroup"
 MiB = 1 << 20

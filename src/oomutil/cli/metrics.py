@@ -1,0 +1,38 @@
+"""oomutil metrics: the exporter's exposition once, on stdout or as a textfile for
+node_exporter's textfile collector (no kernel-log follower: kill counters are absent)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .serve import add_options, registry
+
+
+def register(sub, parents, help_text: str) -> None:
+    p = sub.add_parser(
+        "metrics", parents=parents, help=help_text,
+        description="Print the Prometheus exposition of `oomutil serve` once (without the kill "
+        "counters, which need a follower), or write it to DIR/oomutil.prom for node_exporter's "
+        "textfile collector (a temporary file renamed into place).",
+    )
+    p.add_argument("--textfile", metavar="DIR", help="write DIR/oomutil.prom instead of printing")
+    add_options(p)
+
+
+def run(args) -> int:
+    from . import fail
+
+    reg = registry(args, follow=False)
+    if reg is None:
+        return 1
+    from prometheus_client import generate_latest, write_to_textfile
+
+    if args.textfile is None:
+        sys.stdout.write(generate_latest(reg).decode())
+        return 0
+    if not os.path.isdir(args.textfile):
+        fail(f"{args.textfile}: not a directory")
+        return 1
+    write_to_textfile(os.path.join(args.textfile, "oomutil.prom"), reg)  # temporary name, then rename
+    return 0

@@ -1,0 +1,103 @@
+"""oomutil serve: a Prometheus exporter of what the OOM killer would do and did
+(docs/metrics.md); the options ``oomutil metrics`` shares are made here too."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+DEFAULT_LISTEN = "127.0.0.1:9788"
+
+
+def register(sub, parents, help_text: str) -> None:
+    p = sub.add_parser(
+        "serve", parents=parents, help=help_text,
+        description="Serve /metrics for Prometheus: kills (followed in the kernel log from now on), "
+        "the predicted victim of each OOM domain, memory cgroups and the system's OOM settings, read "
+        "at each scrape. Read-only; binds to loopback unless told otherwise. Needs prometheus-client "
+        "(pip install 'oomutil[exporter]').",
+    )
+    p.add_argument("--listen", metavar="HOST:PORT", type=listen_address, default=DEFAULT_LISTEN,
+                   help=f"where to serve (default {DEFAULT_LISTEN}; 0.0.0.0:9788 for every interface)")
+    p.add_argument("--kernel-log", choices=("kmsg", "none"), default="kmsg",
+                   help="follow /dev/kmsg for kills (default), or not")
+    add_options(p)
+
+
+def add_options(p) -> None:
+    p.add_argument("--top-k", type=_positive, default=5, metavar="K",
+                   help="candidates per OOM domain with an oomutil_oom_score series (default 5)")
+    p.add_argument("--cgroup-depth", type=_positive, default=3, metavar="N",
+                   help="memory cgroups down to this many levels below the root (default 3)")
+    p.add_argument("--max-cgroup-series", type=_positive, default=500, metavar="N",
+                   help="at most this many cgroups (and cgroup pairs of kills) (default 500)")
+    p.add_argument("--kill-retention", type=_duration, default=86400.0, metavar="DURATION",
+                   help="forget a cgroup's kill count after this long without a kill (default 24h)")
+
+
+def listen_address(text: str):
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"invalid address {text!r}: HOST:PORT, e.g. 127.0.0.1:9788")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r} (a whole number of at least 1)")
+    return int(text)
+
+
+def _duration(text: str) -> float:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid duration: {text!r} (e.g. 90s, 10m, 2h, 1d)")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def registry(args, follow: bool):
+    """A registry with the collector (and, for serve, the started kernel-log follower);
+    None (said on stderr) without prometheus-client."""
+    from . import fail
+
+    try:
+        from prometheus_client import CollectorRegistry
+
+        from ..exporter.collector import OomCollector, Options
+        from ..exporter.follower import Follower
+    except ImportError as err:
+        fail(f"the exporter needs prometheus-client ({err}): pip install 'oomutil[exporter]'")
+        return None
+    from ..root import Root
+
+    root = Root(args.root)
+    follower = None
+    if follow:
+        follower = Follower(root, args.kernel_log, args.max_cgroup_series, args.kill_retention)
+        follower.start()
+    reg = CollectorRegistry()
+    reg.register(OomCollector(root, Options(args.top_k, args.cgroup_depth, args.max_cgroup_series), follower))
+    return reg
+
+
+def run(args) -> int:
+    from . import fail
+
+    reg = registry(args, follow=True)
+    if reg is None:
+        return 1
+    from ..exporter.server import make_server
+
+    host, port = args.listen
+    try:
+        server = make_server(reg, host, port)
+    except OSError as err:
+        fail(f"cannot listen on {host}:{port}: {err.strerror or err}")
+        return 1
+    print(f"oomutil serve: http://{host}:{port}/metrics", file=sys.stderr)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0

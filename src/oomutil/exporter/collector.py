@@ -1,0 +1,277 @@
+"""The custom collector: every family of docs/metrics.md, read at scrape time.
+
+Four parts (system, kills, prediction, cgroups), each timed and guarded: a part that
+fails is reported in oomutil_scrape_collector_success and oomutil_read_errors_total and
+never fails the scrape.  A scrape reads what it needs: oom_score of every process, the
+records of the first K by it (and of the processes at adj -1000), and of the processes in
+limited cgroups; not every file of every process.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from .. import __version__
+from ..badness import proc_oom_score
+from ..cgroups import memory_cgroups
+from ..errors import AccessDenied, NoSuchProcess, OomutilError, ParseError
+from ..procfs.meminfo import read_meminfo
+from ..procfs.pressure import read_memory_pressure
+from ..procfs.sysctl import read_vm_settings
+from ..procfs.vmstat import read_oom_kill_count
+from ..rank import protected, top
+from ..victim import Machine, cgroup_report, system_report
+from ..visibility import view
+from .follower import CONSTRAINTS, container_labels
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Iterator, List, Optional, Union
+
+    from ..cgroups import MemoryCgroup
+    from ..root import Root
+    from .follower import Follower
+
+CGROUP = ("cgroup", "pod_uid", "container_id")
+# name -> (counter?, help, label names): the families of docs/metrics.md
+FAMILIES = {
+    "oomutil_oom_kills_total": (True, "Processes the kernel's OOM killer killed since the exporter started.", ("constraint",)),
+    "oomutil_cgroup_oom_kills_total": (True, "OOM kills since the exporter started, by the victim's memory cgroup and "
+                                       "the one whose limit was hit.", ("cgroup", "trigger_cgroup", "pod_uid", "container_id")),
+    "oomutil_oom_last_kill_timestamp_seconds": (False, "Unix time at which the last OOM kill was seen.", ()),
+    "oomutil_oom_last_victim_info": (False, "The last process the OOM killer killed.", ("pid", "comm", "cgroup", "constraint")),
+    "oomutil_vmstat_oom_kill_total": (True, "OOM kills since boot, /proc/vmstat oom_kill.", ()),
+    "oomutil_oom_kills_unlogged_total": (True, "OOM kills the kernel counted since the exporter started that its log "
+                                         "never showed (rate-limited or overwritten reports).", ()),
+    "oomutil_kernel_log_records_lost_total": (True, "Kernel log records overwritten before they could be read.", ()),
+    "oomutil_kernel_log_source_info": (False, "Where OOM kills are read from; none with the reason.", ("source", "reason")),
+    "oomutil_predicted_victim_info": (False, "The process an OOM of the domain would kill now.", ("domain", "pid", "comm")),
+    "oomutil_oom_score": (False, "oom_score (0..2000) of the first candidates of the domain.", ("domain", "rank", "pid", "comm")),
+    "oomutil_victim_lead_bytes": (False, "How far the predicted victim is ahead of the runner-up.", ("domain",)),
+    "oomutil_oom_protected_processes": (False, "Processes with oom_score_adj -1000 (never chosen).", ("domain",)),
+    "oomutil_oom_protected_memory_bytes": (False, "Memory held by processes with oom_score_adj -1000.", ("domain",)),
+    "oomutil_cgroup_memory_usage_bytes": (False, "Memory charged to the cgroup.", CGROUP),
+    "oomutil_cgroup_memory_limit_bytes": (False, "The cgroup's own memory limits.", CGROUP + ("kind",)),
+    "oomutil_cgroup_memory_headroom_bytes": (False, "Room left under the limit that bites.", CGROUP),
+    "oomutil_cgroup_memory_events_total": (True, "memory.events counters of the cgroup (hierarchical).", CGROUP + ("event",)),
+    "oomutil_cgroup_memory_oom_group": (False, "1 when an OOM kills the whole cgroup (memory.oom.group).", CGROUP),
+    "oomutil_cgroup_memory_pressure_seconds_total": (True, "Memory pressure stall time of the cgroup (PSI).", CGROUP + ("kind",)),
+    "oomutil_overcommit_memory": (False, "vm.overcommit_memory: 0 heuristic, 1 always, 2 never.", ()),
+    "oomutil_panic_on_oom": (False, "vm.panic_on_oom.", ()),
+    "oomutil_memory_commit_limit_bytes": (False, "CommitLimit (enforced only with overcommit_memory=2).", ()),
+    "oomutil_memory_committed_bytes": (False, "Committed_AS.", ()),
+    "oomutil_memory_available_bytes": (False, "MemAvailable.", ()),
+    "oomutil_memory_pressure_seconds_total": (True, "Memory pressure stall time of the system (PSI).", ("kind",)),
+    "oomutil_processes_visible": (False, "Processes this /proc shows.", ()),
+    "oomutil_processes_hidden": (False, "Processes or threads the kernel has that this view cannot read.", ()),
+    "oomutil_build_info": (False, "oomutil's version and the Python running it.", ("version", "python")),
+    "oomutil_scrape_collector_success": (False, "1 if that part of the scrape was read.", ("collector",)),
+    "oomutil_scrape_collector_duration_seconds": (False, "How long that part of the scrape took.", ("collector",)),
+    "oomutil_read_errors_total": (True, "Parts of scrapes that failed, by reason.", ("reason",)),
+}
+PARTS = ("system", "kills", "prediction", "cgroups")
+REASONS = ("permission", "vanished", "parse", "other")
+
+
+class Options:
+    """What ``serve`` and ``metrics`` were told."""
+
+    def __init__(self, top_k: int = 5, cgroup_depth: int = 3, max_cgroup_series: int = 500) -> None:
+        self.top_k, self.cgroup_depth, self.max_cgroup_series = top_k, cgroup_depth, max_cgroup_series
+
+
+class _Out:
+    """The families of one scrape, made on first use."""
+
+    def __init__(self) -> None:
+        self.families: Dict[str, Union[CounterMetricFamily, GaugeMetricFamily]] = {}
+
+    def add(self, name: str, labels, value: float, created: Optional[float] = None) -> None:
+        family = self.families.get(name)
+        if family is None:
+            counter, doc, label_names = FAMILIES[name]
+            kind = CounterMetricFamily if counter else GaugeMetricFamily
+            family = self.families[name] = kind(name, doc, labels=label_names)
+        values = [str(v) for v in labels]
+        if isinstance(family, CounterMetricFamily):
+            family.add_metric(values, value, created=created)
+        else:
+            family.add_metric(values, value)
+
+
+class OomCollector:
+    def __init__(self, root: Root, options: Options, follower: Optional[Follower] = None) -> None:
+        self.root, self.options, self.follower = root, options, follower
+        self.started = time.time()
+        self.errors = dict.fromkeys(REASONS, 0)
+        self.vmstat_at_start = _none_on_error(read_oom_kill_count, root)
+        self.unlogged = 0
+
+    def describe(self) -> Iterator[Metric]:
+        for name, (counter, doc, labels) in FAMILIES.items():
+            yield (CounterMetricFamily if counter else GaugeMetricFamily)(name, doc, labels=labels)
+
+    def collect(self) -> Iterator[Metric]:
+        out = _Out()
+        shared: dict = {}  # what two parts read once per scrape (the cgroup tree)
+        for part in PARTS:
+            began = time.perf_counter()
+            try:
+                getattr(self, f"_{part}")(out, shared)
+                ok = 1
+            except Exception as err:  # noqa: BLE001 -- a part that fails never fails the scrape
+                self.errors[_reason(err)] += 1
+                ok = 0
+            out.add("oomutil_scrape_collector_success", [part], ok)
+            out.add("oomutil_scrape_collector_duration_seconds", [part], time.perf_counter() - began)
+        for reason, count in self.errors.items():
+            out.add("oomutil_read_errors_total", [reason], count, created=self.started)
+        yield from out.families.values()
+
+    # -- the parts -------------------------------------------------------------------------
+
+    def _system(self, out: _Out, shared: dict) -> None:
+        root = self.root
+        m = read_meminfo(root)
+        for name, value in (("oomutil_memory_commit_limit_bytes", m.commit_limit_bytes),
+                            ("oomutil_memory_committed_bytes", m.committed_as_bytes),
+                            ("oomutil_memory_available_bytes", m.mem_available_bytes)):
+            if value is not None:
+                out.add(name, [], value)
+        vm = read_vm_settings(root)
+        if vm.overcommit_memory is not None:
+            out.add("oomutil_overcommit_memory", [], vm.overcommit_memory)
+        if vm.panic_on_oom is not None:
+            out.add("oomutil_panic_on_oom", [], vm.panic_on_oom)
+        psi = _none_on_error(read_memory_pressure, root)
+        if psi is not None:
+            out.add("oomutil_memory_pressure_seconds_total", ["some"], psi.some_total_us / 1e6)
+            if psi.full_total_us is not None:
+                out.add("oomutil_memory_pressure_seconds_total", ["full"], psi.full_total_us / 1e6)
+        count = read_oom_kill_count(root)
+        if count is not None:
+            out.add("oomutil_vmstat_oom_kill_total", [], count)
+        shared["vmstat"] = count
+        seen = shared["view"] = view(root)
+        out.add("oomutil_processes_visible", [], sum(1 for name in os.listdir(root.proc()) if name.isdigit()))
+        if seen.threads_hidden is not None or seen.complete:
+            out.add("oomutil_processes_hidden", [],
+                    seen.processes_unreadable + (seen.threads_hidden or 0 if seen.hides_threads else 0))
+        out.add("oomutil_build_info", [__version__, platform.python_version()], 1)
+
+    def _kills(self, out: _Out, shared: dict) -> None:
+        if self.follower is None:
+            out.add("oomutil_kernel_log_source_info", ["none", "a single run follows no log"], 1)
+            return
+        state = self.follower.snapshot()
+        out.add("oomutil_kernel_log_source_info", [state["source"], state["reason"]], 1)
+        if state["source"] == "none":
+            return
+        for constraint in CONSTRAINTS:
+            out.add("oomutil_oom_kills_total", [constraint], state["by_constraint"][constraint], created=self.started)
+        for (cgroup, trigger), (count, created) in sorted(state["cgroups"].items()):
+            out.add("oomutil_cgroup_oom_kills_total", [cgroup, trigger, *container_labels(cgroup)], count, created=created)
+        out.add("oomutil_kernel_log_records_lost_total", [], state["lost"], created=self.started)
+        last = state["last"]
+        if last is not None:
+            out.add("oomutil_oom_last_kill_timestamp_seconds", [], state["last_time"])
+            constraint = (last.constraint or "").replace("CONSTRAINT_", "").lower() or "unknown"
+            out.add("oomutil_oom_last_victim_info", [last.pid, last.comm or "", last.task_memcg or "", constraint], 1)
+        vmstat = shared.get("vmstat")
+        if vmstat is not None and self.vmstat_at_start is not None:
+            # a counter: a kill counted before its log line is read may show as unlogged
+            # for a moment, so the value only ever grows (the lines are read first)
+            self.unlogged = max(self.unlogged, vmstat - self.vmstat_at_start - state["seen"])
+        out.add("oomutil_oom_kills_unlogged_total", [], self.unlogged, created=self.started)
+
+    def _prediction(self, out: _Out, shared: dict) -> None:
+        root, k = self.root, self.options.top_k
+        machine = Machine(root)
+        groups = shared.setdefault("groups", memory_cgroups(root))
+        guarded = protected(root)
+        seen = shared.get("view") or view(root)
+        first = top(root, limit=k, killable=True)  # the kernel's order: the host's first K
+        host = system_report(root, first, groups, machine, seen)
+        scores = {r.pid: r.oom_score for r in first}  # the kernel's own oom_score
+        self._domain(out, "/", host, guarded, lambda c: scores.get(c.pid))
+        domains = self._limited(groups)
+        pids = {pid for g in groups if any(_within(g.path, d.path) for d in domains) for pid in (g.pids or ())}
+        records = top(root, pids=pids) if pids else []
+        for g in domains:
+            report = cgroup_report(root, g._replace(oom_scope=g.path), groups, records, machine=machine)
+            inside = [r for r in guarded if r.cgroup is not None and _within(r.cgroup, g.path)]
+            self._domain(out, g.path, report, inside,
+                         lambda c, t=report.totalpages: proc_oom_score(c.badness_pages, t, machine.era))
+
+    def _domain(self, out: _Out, domain: str, report, guarded: list, score) -> None:
+        """The prediction families of one OOM domain; ``score(candidate)`` its oom_score."""
+        victim = report.victim
+        if victim is not None:
+            out.add("oomutil_predicted_victim_info", [domain, victim.pid, victim.comm or ""], 1)
+        for rank, c in enumerate(report.candidates[: self.options.top_k], 1):
+            value = score(c)
+            if value is not None:
+                out.add("oomutil_oom_score", [domain, rank, c.pid, c.comm or ""], value)
+        if report.margin_bytes is not None:
+            out.add("oomutil_victim_lead_bytes", [domain], report.margin_bytes)
+        out.add("oomutil_oom_protected_processes", [domain], len(guarded))
+        out.add("oomutil_oom_protected_memory_bytes", [domain],
+                sum((r.rss_bytes or 0) + (r.swap_bytes or 0) + (r.pgtables_bytes or 0) for r in guarded))
+
+    def _cgroups(self, out: _Out, shared: dict) -> None:
+        groups = shared.setdefault("groups", memory_cgroups(self.root))
+        for g in self._limited(groups, high_too=True):
+            labels = [g.path, *container_labels(g.path)]
+            if g.usage_bytes is not None:
+                out.add("oomutil_cgroup_memory_usage_bytes", labels, g.usage_bytes)
+            if g.limit_bytes is not None:
+                out.add("oomutil_cgroup_memory_limit_bytes", labels + ["max"], g.limit_bytes)
+            if g.high_bytes is not None:
+                out.add("oomutil_cgroup_memory_limit_bytes", labels + ["high"], g.high_bytes)
+            if g.headroom_bytes is not None:
+                out.add("oomutil_cgroup_memory_headroom_bytes", labels, g.headroom_bytes)
+            events = g.events if g.events is not None else {"oom": g.oom_count, "oom_kill": g.oom_kill_count}
+            for event, count in events.items():
+                if count is not None:
+                    out.add("oomutil_cgroup_memory_events_total", labels + [event], count)
+            if g.oom_group is not None:
+                out.add("oomutil_cgroup_memory_oom_group", labels, int(g.oom_group))
+            if g.pressure is not None:
+                out.add("oomutil_cgroup_memory_pressure_seconds_total", labels + ["some"], g.pressure.some_total_us / 1e6)
+                if g.pressure.full_total_us is not None:
+                    out.add("oomutil_cgroup_memory_pressure_seconds_total", labels + ["full"],
+                            g.pressure.full_total_us / 1e6)
+
+    def _limited(self, groups: List[MemoryCgroup], high_too: bool = False) -> List[MemoryCgroup]:
+        """Cgroups with a limit of their own (memory.high too for the cgroup families), down
+        to --cgroup-depth, at most --max-cgroup-series of them, shallowest first."""
+        chosen = [g for g in groups if g.path != "/" and g.path.count("/") <= self.options.cgroup_depth
+                  and (g.limit_bytes is not None or (high_too and g.high_bytes is not None))]
+        chosen.sort(key=lambda g: (g.path.count("/"), g.path))
+        return chosen[: self.options.max_cgroup_series]
+
+
+def _within(path: str, domain: str) -> bool:
+    return path == domain or path.startswith(domain.rstrip("/") + "/")
+
+
+def _none_on_error(read, root: Root):
+    """``read(root)``, or None where it cannot be read here (the family is then absent)."""
+    try:
+        return read(root)
+    except (OomutilError, OSError):
+        return None
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, AccessDenied):
+        return "permission"
+    if isinstance(err, NoSuchProcess):
+        return "vanished"
+    if isinstance(err, ParseError):
+        return "parse"
+    return "other"

@@ -1,0 +1,119 @@
+"""Kills as the kernel logs them, counted from the moment the exporter starts.
+
+A thread blocks on /dev/kmsg, positioned at its end (KmsgReader(follow=True): old kills
+are never counted as new), feeds the events assembler and counts each "Killed process"
+by constraint and by (victim cgroup, trigger cgroup).  Scrapes run in the HTTP server's
+threads, so the counts are read and written under one lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..cgroup_names import describe
+from ..errors import OomutilError
+from ..events.parse import Assembler
+from ..events.sources import KmsgReader
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Optional, Tuple
+
+    from ..events.parse import OomKillEvent
+    from ..root import Root
+
+CONSTRAINTS = ("none", "memcg", "cpuset", "mempolicy", "unknown")
+OTHER = "__other__"  # the one series kills past --max-cgroup-series count in
+
+
+def constraint_of(event: OomKillEvent) -> str:
+    """CONSTRAINT_MEMCG -> "memcg"; a report whose header was rate-limited names none."""
+    name = (event.constraint or "").replace("CONSTRAINT_", "").lower()
+    return name if name in CONSTRAINTS else "unknown"
+
+
+class CgroupKills:
+    """Kills per (victim cgroup, trigger cgroup), at most ``max_series`` pairs (the rest in
+    one __other__ pair); a pair without a kill for ``retention`` seconds is forgotten."""
+
+    def __init__(self, max_series: int, retention: float) -> None:
+        self.max_series, self.retention = max_series, retention
+        self.counts: Dict[Tuple[str, str], list] = {}  # pair -> [count, last kill (monotonic), created (unix)]
+
+    def add(self, cgroup: str, trigger: str, now: float) -> None:
+        self.expire(now)
+        pair = (cgroup, trigger)
+        if pair not in self.counts and len(self.counts) >= self.max_series:
+            pair = (OTHER, OTHER)
+        entry = self.counts.setdefault(pair, [0, now, time.time()])
+        entry[0] += 1
+        entry[1] = now
+
+    def expire(self, now: float) -> None:
+        for pair in [p for p, (_, last, _) in self.counts.items() if now - last > self.retention]:
+            del self.counts[pair]
+
+
+class Follower:
+    """The kernel-log follower of ``serve``: start() it once; snapshot() from any thread."""
+
+    def __init__(self, root: Root, source: str = "kmsg", max_series: int = 500, retention: float = 86400.0) -> None:
+        self.root = root
+        self.lock = threading.Lock()
+        self.by_constraint = dict.fromkeys(CONSTRAINTS, 0)
+        self.cgroups = CgroupKills(max_series, retention)
+        self.last: Optional[OomKillEvent] = None
+        self.last_time: Optional[float] = None
+        self.seen = 0
+        self.lost = 0
+        self.source, self.reason = "none", "--kernel-log none" if source == "none" else ""
+        self._reader: Optional[KmsgReader] = None
+        if source == "kmsg":
+            try:
+                self._reader = KmsgReader(root, follow=True)
+                self.source, self.reason = "kmsg", ""
+            except OomutilError as err:  # no CAP_SYSLOG under dmesg_restrict, no /dev/kmsg in a tree
+                self.reason = str(err)
+
+    def start(self) -> None:
+        if self._reader is not None:
+            threading.Thread(target=self._run, name="oomutil-kmsg", daemon=True).start()
+
+    def _run(self) -> None:
+        reader = self._reader
+        assembler = Assembler("kmsg")
+        try:
+            for record in reader.records():  # type: ignore[union-attr]
+                event = assembler.feed(record)
+                with self.lock:
+                    self.lost = reader.lost  # type: ignore[union-attr]
+                    if event is not None and event.killer == "kernel":
+                        self._count(event)
+        except OomutilError as err:
+            with self.lock:
+                self.source, self.reason = "none", f"the kernel log stopped: {err}"
+
+    def _count(self, event: OomKillEvent) -> None:
+        self.seen += 1
+        self.by_constraint[constraint_of(event)] += 1
+        self.cgroups.add(event.task_memcg or "", event.oom_memcg or ("/" if event.constraint == "CONSTRAINT_NONE" else ""),
+                         time.monotonic())
+        self.last, self.last_time = event, time.time()
+
+    def snapshot(self) -> dict:
+        """The counts as they are now (a copy: the scrape formats it outside the lock)."""
+        with self.lock:
+            self.cgroups.expire(time.monotonic())
+            return {
+                "by_constraint": dict(self.by_constraint),
+                "cgroups": {pair: (count, created) for pair, (count, _, created) in self.cgroups.counts.items()},
+                "last": self.last, "last_time": self.last_time, "seen": self.seen, "lost": self.lost,
+                "source": self.source, "reason": self.reason,
+            }
+
+
+def container_labels(path: str) -> Tuple[str, str]:
+    """(pod_uid, container_id) named by a cgroup path, "" where it names none."""
+    name = describe(path) if path and path != OTHER else None
+    return (name.pod_uid or "", name.container_id or "") if name else ("", "")
