@@ -147,6 +147,18 @@ def serving(*args):
         proc.wait(timeout=20)
 
 
+def let_the_ratelimit_recover():
+    """The kernel prints at most 10 OOM report headers per 5 s (oom_rs): wait until 6 s have
+    passed since the last report in the log, so the next report comes whole (its summary
+    line, which names the cgroups, too)."""
+    import json
+
+    events = [e for e in json.loads(run_oomutil("events", "--json").stdout)["events"] if e.get("time_seconds")]
+    if events:
+        uptime = float(open("/proc/uptime").read().split()[0])
+        time.sleep(max(0.0, events[-1]["time_seconds"] + 6 - uptime))
+
+
 def memcg_kill(memcg, limit_mib=160, hog_mib=96, push_mib=64):
     """A real OOM kill in a throwaway v1 cgroup (tests/root's ``memcg`` fixture): a hog of
     ``hog_mib`` and a pusher; returns (cgroup path as /proc shows it, the hog's pid, the
@@ -156,6 +168,7 @@ def memcg_kill(memcg, limit_mib=160, hog_mib=96, push_mib=64):
     hog.stdin.write(f"{hog_mib}\n")
     hog.stdin.flush()
     assert hog.stdout.readline() == "allocated\n"
+    let_the_ratelimit_recover()
     log = KernelLog()
     pusher = memcg.hog(path)
     pusher.stdin.write(f"{push_mib}\n")

@@ -153,3 +153,18 @@ def test_500_scrapes_from_8_clients(server):
         t.join(timeout=600)
     assert (len(done), errors) == (500, [])
     assert _rss_kib(proc.pid) - before < 5 * 1024
+
+
+def test_the_source_of_kills_is_said_with_the_reason_when_there_is_none():
+    with serving("--kernel-log", "none") as (url, _):
+        [source] = samples(_get(url + "/metrics")[2], "oomutil_kernel_log_source_info")
+        assert source.labels == {"source": "none", "reason": "--kernel-log none"}
+    with serving("--kernel-log", "journal") as (url, _):
+        [source] = samples(_get(url + "/metrics")[2], "oomutil_kernel_log_source_info")
+        if shutil.which("journalctl"):
+            assert source.labels == {"source": "journal", "reason": ""}
+        else:
+            assert source.labels == {"source": "none", "reason": "journalctl is not installed"}
+    with serving("--root", V2, "--kernel-log", "journal") as (url, _):  # never this host's journal for another root
+        [source] = samples(_get(url + "/metrics")[2], "oomutil_kernel_log_source_info")
+        assert source.labels == {"source": "none", "reason": f"the journal is this machine's, not {V2}'s"}

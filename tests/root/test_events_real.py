@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from helpers import default_sigint, oomutil_command, run_oomutil
+from helpers import default_sigint, let_the_ratelimit_recover, oomutil_command, run_oomutil
 
 pytestmark = pytest.mark.root
 
@@ -41,15 +41,6 @@ def _next_event(follower, timeout=10.0):
         raise AssertionError(f"no event from `events --follow` within {timeout} s") from None
 
 
-def _let_the_ratelimit_recover():
-    """The kernel prints at most 10 report headers per 5 s (oom_rs); wait until 6 s have
-    passed since the last OOM report in the log, so the next report comes whole."""
-    events = [e for e in json.loads(run_oomutil("events", "--json").stdout)["events"] if e.get("time_seconds")]
-    if events:
-        uptime = float(open("/proc/uptime").read().split()[0])
-        time.sleep(max(0.0, events[-1]["time_seconds"] + 6 - uptime))
-
-
 def _kill_one(memcg, path, mib=100):
     hog = memcg.hog(path)
     hog.stdin.write(f"{mib}\n")
@@ -62,7 +53,7 @@ def test_follow_reports_a_real_kill_within_a_second_and_history_has_it(memcg):
     _needs_kmsg()
     path = memcg.make("", 32 << 20)
     cgroup = f"/{memcg.name}"
-    _let_the_ratelimit_recover()
+    let_the_ratelimit_recover()
     follower = _start_follower()
     try:
         pid = _kill_one(memcg, path)

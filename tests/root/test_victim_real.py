@@ -15,7 +15,7 @@ import os
 import time
 
 import pytest
-from helpers import KernelLog, build_program, run_oomutil, start_leaderless
+from helpers import KernelLog, build_program, let_the_ratelimit_recover, run_oomutil, start_leaderless
 
 pytestmark = pytest.mark.root
 
@@ -31,15 +31,6 @@ def _fill(memcg, path, sizes_adjs):
         assert p.stdout.readline() == "allocated\n"
         procs.append(p)
     return procs
-
-
-def _let_the_ratelimit_recover():
-    """The kernel prints at most 10 report headers per 5 s (oom_rs): wait until 6 s have
-    passed since the last report, so the next one comes whole (its summary line too)."""
-    events = [e for e in json.loads(run_oomutil("events", "--json").stdout)["events"] if e.get("time_seconds")]
-    if events:
-        uptime = float(open("/proc/uptime").read().split()[0])
-        time.sleep(max(0.0, events[-1]["time_seconds"] + 6 - uptime))
 
 
 def _first_kill(memcg, path, push_mib=64):
@@ -118,7 +109,7 @@ def test_a_process_whose_leader_exited_is_the_victim_and_its_kill_is_logged(memc
     report = json.loads(run_oomutil("victim", "--cgroup", cgroup, "--json").stdout)
     assert report["victim"]["pid"] == child.pid, report["candidates"]
     assert child.pid not in [p.pid for p in others]
-    _let_the_ratelimit_recover()
+    let_the_ratelimit_recover()
     assert _first_kill(memcg, path) == int(tid)  # the log names the thread
     events = json.loads(run_oomutil("events", "--json", "--pid", child.pid).stdout)["events"]
     kills = [e for e in events if e.get("killer") == "kernel"]

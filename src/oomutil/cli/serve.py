@@ -20,8 +20,9 @@ def register(sub, parents, help_text: str) -> None:
     )
     p.add_argument("--listen", metavar="HOST:PORT", type=listen_address, default=DEFAULT_LISTEN,
                    help=f"where to serve (default {DEFAULT_LISTEN}; 0.0.0.0:9788 for every interface)")
-    p.add_argument("--kernel-log", choices=("kmsg", "none"), default="kmsg",
-                   help="follow /dev/kmsg for kills (default), or not")
+    p.add_argument("--kernel-log", choices=("kmsg", "journal", "none"), default="kmsg",
+                   help="follow /dev/kmsg for kills (default), the journal (where kmsg may not be "
+                   "read but the journal may), or nothing")
     add_options(p)
 
 

@@ -94,6 +94,22 @@ def journal_lines(since_seconds: Optional[float] = None) -> List[str]:
     return list(journal_json_lines(out.stdout.decode("utf-8", "replace").split("\n")))
 
 
+def journal_follow() -> Iterator[str]:
+    """Kernel messages logged from now on, from the journal (``journalctl -k -f -n 0``), as
+    log lines, as they come; OomutilError when journalctl stops."""
+    try:
+        proc = subprocess.Popen(["journalctl", "-k", "-f", "-n", "0", "-o", "json", "--no-pager"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace")
+    except FileNotFoundError:
+        raise NotAvailable("journalctl is not installed") from None
+    try:
+        yield from journal_json_lines(line.rstrip("\n") for line in proc.stdout)  # type: ignore[union-attr]
+        raise OomutilError(f"journalctl stopped (exit status {proc.wait()})")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def journal_json_lines(lines) -> Iterator[str]:
     """`journalctl -o json` records as log lines; anything else is passed through."""
     for text in lines:

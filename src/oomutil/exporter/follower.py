@@ -1,20 +1,21 @@
 """Kills as the kernel logs them, counted from the moment the exporter starts.
 
 A thread blocks on /dev/kmsg, positioned at its end (KmsgReader(follow=True): old kills
-are never counted as new), feeds the events assembler and counts each "Killed process"
+are never counted as new), or on ``journalctl -k -f -n 0``, feeds the events assembler and counts each "Killed process"
 by constraint and by (victim cgroup, trigger cgroup).  Scrapes run in the HTTP server's
 threads, so the counts are read and written under one lock.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 
 from ..cgroup_names import describe
 from ..errors import OomutilError
 from ..events.parse import Assembler
-from ..events.sources import KmsgReader
+from ..events.sources import KmsgReader, journal_follow
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,19 +76,26 @@ class Follower:
                 self.source, self.reason = "kmsg", ""
             except OomutilError as err:  # no CAP_SYSLOG under dmesg_restrict, no /dev/kmsg in a tree
                 self.reason = str(err)
+        elif source == "journal":
+            if not root.is_live:
+                self.reason = f"the journal is this machine's, not {root.path}'s"
+            elif shutil.which("journalctl") is None:
+                self.reason = "journalctl is not installed"
+            else:
+                self.source = "journal"
 
     def start(self) -> None:
-        if self._reader is not None:
-            threading.Thread(target=self._run, name="oomutil-kmsg", daemon=True).start()
+        if self.source != "none":
+            threading.Thread(target=self._run, name=f"oomutil-{self.source}", daemon=True).start()
 
     def _run(self) -> None:
         reader = self._reader
-        assembler = Assembler("kmsg")
+        assembler = Assembler(self.source)
         try:
-            for record in reader.records():  # type: ignore[union-attr]
-                event = assembler.feed(record)
+            for line in reader.records() if reader is not None else journal_follow():
+                event = assembler.feed(line)
                 with self.lock:
-                    self.lost = reader.lost  # type: ignore[union-attr]
+                    self.lost = reader.lost if reader is not None else 0
                     if event is not None and event.killer == "kernel":
                         self._count(event)
         except OomutilError as err:

@@ -1,0 +1,36 @@
+"""The follower's bookkeeping: constraints, the bound on cgroup pairs and their retention."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("prometheus_client", reason="the exporter needs prometheus-client (test extra)")
+
+from oomutil.events.parse import OomKillEvent  # noqa: E402
+from oomutil.exporter.follower import OTHER, CgroupKills, constraint_of, container_labels  # noqa: E402
+
+
+@pytest.mark.parametrize("constraint, name", [("CONSTRAINT_NONE", "none"), ("CONSTRAINT_MEMCG", "memcg"),
+                                              ("CONSTRAINT_CPUSET", "cpuset"), ("CONSTRAINT_MEMORY_POLICY", "unknown"),
+                                              ("CONSTRAINT_MEMPOLICY", "mempolicy"), (None, "unknown")])
+def test_constraint_label(constraint, name):
+    assert constraint_of(OomKillEvent(constraint=constraint)) == name
+
+
+def test_pairs_past_the_bound_share_one_series_and_old_ones_expire():
+    kills = CgroupKills(max_series=2, retention=60.0)
+    kills.add("/a", "/a", now=0.0)
+    kills.add("/b", "/", now=1.0)
+    kills.add("/c", "/c", now=2.0)  # the third pair: counted, in __other__
+    kills.add("/a", "/a", now=3.0)
+    assert {pair: entry[0] for pair, entry in kills.counts.items()} == {("/a", "/a"): 2, ("/b", "/"): 1, (OTHER, OTHER): 1}
+    kills.expire(now=62.5)  # /b's last kill was 61.5 s ago, __other__'s 60.5 s, /a's 59.5 s
+    assert set(kills.counts) == {("/a", "/a")}
+
+
+def test_pod_and_container_labels_come_from_the_path():
+    path = ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_1111_2222_3333_444455556666.slice/"
+            "cri-containerd-4f2a9c8e1d3b5a7f9e0c2d4b6a8f1e3c5d7b9a0f2e4c6d8b0a1f3e5c7d9b2a4c.scope")
+    assert container_labels(path) == ("0f1e2d3c-1111-2222-3333-444455556666",
+                                      "4f2a9c8e1d3b5a7f9e0c2d4b6a8f1e3c5d7b9a0f2e4c6d8b0a1f3e5c7d9b2a4c")
+    assert container_labels("/system.slice/sshd.service") == ("", "") and container_labels(OTHER) == ("", "")
