@@ -47,6 +47,15 @@ class CgroupName(Record):
     qos: Optional[str] = None  # guaranteed, burstable or besteffort
 
 
+def within(path: Optional[str], ancestor: str) -> bool:
+    """Is the cgroup ``path`` ``ancestor`` or below it?  Whole path components: /app is not
+    within /ap.  Everything is within "/"."""
+    if path is None:
+        return False
+    top = ancestor.rstrip("/")
+    return not top or path == top or path.startswith(top + "/")
+
+
 def describe(path: Optional[str]) -> Optional[CgroupName]:
     """Name the cgroup at ``path`` ("/a/b/c"); None for None."""
     if path is None:

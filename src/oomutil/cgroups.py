@@ -14,7 +14,7 @@ from ._record import Record
 
 from . import _fs
 from .cgroup_names import describe
-from .errors import AccessDenied, NotAvailable
+from .errors import AccessDenied, InvalidValue, NotAvailable
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.mountinfo import Mount, parse_mountinfo
 from .procfs.pressure import Pressure
@@ -244,6 +244,35 @@ def memory_cgroup(path: str, root: Union[Root, str, None] = None) -> MemoryCgrou
         d = os.path.dirname(d)
         ancestors.append(_Counters(h, _path_of(h, d), d))
     return _read(h, _Counters(h, path, directory), directory, ancestors[::-1])
+
+
+def resolve_cgroup(text: str, root: Union[Root, str, None] = None) -> str:
+    """The cgroup path (as /proc/PID/cgroup shows it) of what a user typed: that path; the
+    directory of a mounted memory hierarchy (/sys/fs/cgroup/memory/app -> /app, as ls and
+    systemd-cgls show it); or a name as ``oomutil cgroups`` prints it ("sshd.service",
+    "docker 1a2b3c4d5e6f", the last component) where one cgroup has it.  Raises
+    InvalidValue for an empty or ambiguous text, NotAvailable for a name nothing has."""
+    r = as_root(root)
+    text = text.strip()
+    if not text:
+        raise InvalidValue("an empty cgroup: give its path as /proc/PID/cgroup shows it, e.g. /system.slice/sshd.service")
+    if text.startswith("/"):
+        h = memory_hierarchy(r)
+        if h is not None:  # the path of a directory, on this machine or inside the root
+            for candidate in (os.path.normpath(text), os.path.normpath(r.path.rstrip("/") + text)):
+                if candidate == h.directory or candidate.startswith(h.directory.rstrip("/") + "/"):
+                    return _path_of(h, candidate)
+        return os.path.normpath(text) if text != "/" else "/"
+    matches = sorted(g.path for g in memory_cgroups(r) if text in (g.name, os.path.basename(g.path)))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches and "/" in text:  # a path without its leading slash
+        return os.path.normpath("/" + text)
+    if not matches:
+        raise NotAvailable(f"no memory cgroup is named {text!r}; give its path, as /proc/PID/cgroup or "
+                           "`oomutil cgroups --all` show it")
+    raise InvalidValue(f"{text!r} names {len(matches)} memory cgroups ({', '.join(matches[:4])}"
+                       f"{', ...' if len(matches) > 4 else ''}): give its path")
 
 
 def process_cgroup(pid: int, root: Union[Root, str, None] = None) -> Optional[MemoryCgroup]:

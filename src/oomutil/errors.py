@@ -56,6 +56,9 @@ def _rebuild(cls, msg, pid, path):
 
 
 class NoSuchProcess(OomutilError):
+    """The process is gone (or its pid now belongs to another process).  A scan skips such
+    processes; a call on one ``Process`` raises this."""
+
     default_msg = "no such process"
 
     def __str__(self) -> str:
@@ -64,10 +67,16 @@ class NoSuchProcess(OomutilError):
 
 
 class AccessDenied(OomutilError):
+    """The file exists but may not be read here: another user's process under hidepid, a
+    root-only file, /dev/kmsg without CAP_SYSLOG under dmesg_restrict."""
+
     default_msg = "permission denied"
 
 
 class NotAvailable(OomutilError):
+    """This kernel, tree or system has no such thing: a file an older kernel lacks, a tree
+    captured without it, no memory cgroup hierarchy, not Linux at all."""
+
     default_msg = "not available"
 
 
@@ -91,6 +100,9 @@ class ParseError(OomutilError, ValueError):
 
 
 class InvalidValue(OomutilError, ValueError):
+    """An argument oomutil cannot use: a pid that is not a positive integer, an adj outside
+    -1000..1000, an unknown sort key, a cgroup nothing limits."""
+
     default_msg = "invalid value"
 
 

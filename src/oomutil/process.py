@@ -133,10 +133,11 @@ class Process:
     # -- the Go oomutil calls -------------------------------------------------------
 
     def oom_score(self) -> int:
-        """/proc/PID/oom_score: the kernel's badness on the 0..2000 scale (5.9+).
+        """/proc/PID/oom_score: the kernel's badness on the 0..2000 scale (5.9+; 0..1000 before).
 
-        0 is init, a kernel thread, adj -1000, *or* a killable task with adj near -1000:
-        use ``oom_score_adj`` to tell them apart, not this number.
+        Since 5.9, 0 is the global init, a kernel thread, adj -1000 or a task without memory;
+        a killable task at adj -999 reads at least 1 (C's division truncates toward zero).
+        Before 5.9 such a task read 0 as well: use ``oom_score_adj`` to tell them apart.
         """
         return self._read("oom_score", _fs.parse_int)
 
@@ -206,12 +207,17 @@ class Process:
         return explain_process(self, era)
 
     def stat(self) -> PidStat:
+        """/proc/PID/stat: pid, comm (raw), state, ppid, flags, threads and start time in
+        clock ticks after boot (PidStat).  Raises NoSuchProcess once the process is gone."""
         return self._read("stat", parse_stat)
 
     def status(self) -> PidStatus:
+        """/proc/PID/status as the leader shows it (PidStatus): memory in bytes (None where
+        the line is absent: no mm, or a kernel without the line), uids, threads, CapEff."""
         return self._read("status", parse_status)
 
     def uids(self) -> Uids:
+        """The real, effective, saved and filesystem uids (status Uid:)."""
         return Uids(*self.status().uids)
 
     def memory(self) -> ProcessMemory:

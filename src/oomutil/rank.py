@@ -27,7 +27,7 @@ from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
 from .badness import (OOM_SCORE_ADJ_MIN, choice_key, era_of, last_scanned_wins, oom_badness, points_pages, root_bonus_applies,
                       unkillable_reason)
-from .cgroup_names import group_key
+from .cgroup_names import group_key, within
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.meminfo import read_totalpages
 from .procfs.pid import PidStatus, parse_stat, parse_status, parse_uid_map, read_pid1_is_global_init
@@ -374,7 +374,7 @@ def _filters(
     if name is not None:
         checks.append(lambda t: bool(name(t.comm() or "")))
     if cgroup_prefix is not None:
-        checks.append(lambda t: (t.cgroup() or "").startswith(cgroup_prefix))
+        checks.append(lambda t: within(t.cgroup(), cgroup_prefix))
     if killable:
         checks.append(lambda t: t.status() is not None and t.reason() is None)
     return checks

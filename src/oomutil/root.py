@@ -39,7 +39,10 @@ class Root:
                 f"oomutil reads the Linux kernel's /proc and /sys; this system is {sys.platform}"
             )
         if not os.path.isdir(full):
-            raise NotAvailable("root is not a directory", path=path)
+            why = "no such directory" if not os.path.exists(full) else "not a directory"
+            raise NotAvailable(f"{why}: a root is a directory holding proc/ and sys/ (/, a host's / "
+                               "mounted at /host, a captured tree)", path=path)
+
         self.path = full
         self._proc = os.path.join(full, "proc")
         self._sys = os.path.join(full, "sys")
@@ -84,6 +87,13 @@ class Root:
     def cpu_count(self) -> int:
         """Deprecated name of online_cpus() (it read the possible CPUs until 0.1)."""
         return self.online_cpus()
+
+    def check(self) -> None:
+        """NotAvailable unless the root holds proc/ (the CLI checks every --root so: one
+        message for a wrong directory, whichever the command)."""
+        if not os.path.isdir(os.path.join(self.path, "proc")):
+            raise NotAvailable("has no proc/: a root is a directory holding proc/ and sys/ (/, a host's / "
+                               "mounted at /host, a captured tree)", path=self.path)
 
     def self_pid(self) -> int:
         """The pid ``proc/self`` points to: the caller on a live root, the capturing

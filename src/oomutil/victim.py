@@ -17,6 +17,7 @@ from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_
                       points_pages)
 from .cgroups import memory_cgroup, memory_cgroups
 from ._fs import none_if_unreadable
+from .cgroup_names import within
 from .errors import InvalidValue, NotAvailable
 from .procfs.meminfo import read_meminfo, read_totalpages
 from .procfs.sysctl import read_kernel_release, read_swappiness
@@ -154,7 +155,7 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     if limited.use_hierarchy is False:  # v1 before 5.11: the OOM scans its own tasks only
         subtree = [limited]
     else:
-        subtree = [g for g in groups if _within(g.path, scope)]
+        subtree = [g for g in groups if within(g.path, scope)]
     paths = {g.path for g in subtree}
     pids = {pid for g in subtree for pid in (g.pids or ())}
 
@@ -237,10 +238,6 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
         oom_kill_disabled=disabled, group_kill=group_kill, candidates=candidates,
         set_adj=dict(set_adj), grow_bytes=dict(grow), not_candidates=missing, partial=partial,
         best_visible=first, hidden_processes=hidden, view=seen)
-
-
-def _within(path: str, scope: str) -> bool:
-    return scope == "/" or path == scope or path.startswith(scope.rstrip("/") + "/")
 
 
 def _cgroup_totalpages(g: MemoryCgroup, page_size: int, swap_pages: int, root: Root) -> int:

@@ -120,7 +120,7 @@ def test_root_paths_and_checks(tmp_path):
     assert as_root(None) is as_root(None)
     with pytest.raises(NotAvailable, match="this tree has no proc/self"):
         root.self_pid()
-    with pytest.raises(NotAvailable, match="root is not a directory"):
+    with pytest.raises(NotAvailable, match="no such directory: a root is a directory holding proc/"):
         Root(str(tmp_path / "missing"))
     with pytest.raises(InvalidValue):
         as_root(42)

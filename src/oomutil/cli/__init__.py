@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from .. import __version__
 from ..errors import OomutilError
-from ..root import ENV_VAR
+from ..root import ENV_VAR, Root
 
 PROG = "oomutil"
 
@@ -31,6 +31,7 @@ COMMANDS = {
     "events": ("oomutil.cli.events", "OOM kills from the kernel log; --follow for new ones"),
     "serve": ("oomutil.cli.serve", "a Prometheus exporter: /metrics (pip install 'oomutil[exporter]')"),
     "metrics": ("oomutil.cli.metrics", "the exporter's metrics once, or as a node_exporter textfile"),
+    "completion": ("oomutil.cli.completion", "a completion script for bash, zsh or fish, or the man page"),
 }
 
 
@@ -50,7 +51,21 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
             except (OSError, ValueError, AttributeError):
                 width = 80
         _width.append(max(width - 2, 40))
-    return argparse.HelpFormatter(prog, width=_width[0])
+    return _Formatter(prog, width=_width[0])
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, keeping the lines of an epilog: each line is wrapped on its own,
+    and an indented one (an example command) is kept as it is."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + line if line.startswith(" ") else super(_Formatter, self)._fill_text(line, width, indent)
+                         for line in text.splitlines())
+
+
+def examples(*commands: str) -> str:
+    """The end of a command's --help: a few commands to copy."""
+    return "examples:\n" + "\n".join(f"  {c}" for c in commands)
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,10 +75,16 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _formatter)
         super().__init__(*args, **kwargs)
 
+    def error(self, message: str):  # type: ignore[override]
+        """A usage error: the one useful line and where the options are, not the whole usage
+        block; exit status 2."""
+        self.exit(2, f"{self.prog}: error: {message}\nTry '{self.prog} --help' for its options.\n")
 
-def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
-    """The whole parser; with ``only``, the other commands are bare names (building
-    every command's options costs start-up time that a run of one command never uses)."""
+
+def build_parser(only: Optional[str] = None, every: bool = False) -> argparse.ArgumentParser:
+    """The parser with command ``only`` in full and the others as bare names (building
+    every command's options costs start-up time that a run of one command never uses);
+    ``every``: all commands in full (completion scripts and the man page are made from it)."""
     # --root and --json are accepted before or after the command name: the copies on the
     # subparsers default to SUPPRESS so they never overwrite a value given earlier.
     common = Parser(add_help=False)
@@ -80,10 +101,10 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
         parents=[common],
         epilog=f"Run '{PROG} COMMAND --help' for a command's options.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module, help_text) in COMMANDS.items():
-        if name == only:
+        if every or name == only:
             import_module(module).register(sub, [common], help_text)
         elif only is None:  # the list of commands, for --help and for a word that is none
             sub.add_parser(name, help=help_text, add_help=False)
@@ -94,11 +115,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = _default_command(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
+    if getattr(args, "root", None) == "":
+        parser.error("--root wants a directory (/ is the default)")
     args.root = getattr(args, "root", None) or os.environ.get(ENV_VAR) or "/"
     args.json = getattr(args, "json", False)
     if args.json and (getattr(args, "ndjson", False) or getattr(args, "csv", False)):
         parser.error("--json, --ndjson and --csv exclude each other")
+    if args.json and getattr(args, "follow", False):  # --json is one document; a stream is not
+        parser.error("--follow prints a stream: use --ndjson (one event a line), not --json")
     try:
+        Root(args.root).check()  # a bad --root says one thing, whichever the command
         return import_module(COMMANDS[args.command][0]).run(args)
     except OomutilError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
@@ -144,7 +170,7 @@ def _default_command(argv: List[str]) -> List[str]:
     nothing remains), no command was named.  A word that is not a command is left for
     argparse to reject.
     """
-    if any(a in ("-h", "--help", "--version") for a in argv) or _first_word(argv):
+    if any(a in ("-h", "--help", "-V", "--version") for a in argv) or _first_word(argv):
         return argv
     return ["top", *argv]
 

@@ -174,3 +174,15 @@ def regex_arg(text: str):
         return re.compile(text).search
     except re.error as err:
         raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {err}") from None
+
+
+def cgroup_arg(text: str) -> str:
+    """argparse type of --cgroup: not empty (cgroups.resolve_cgroup() reads the rest when
+    the command runs, against its --root)."""
+    import argparse
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty: give a cgroup path (/system.slice/x.service), its directory "
+                                         "under /sys/fs/cgroup, or its name as `oomutil cgroups` prints it")
+    return text
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import examples
 from .._record import Record
 
 from ._output import MISSING, add_formats, emit, format_table, human_bytes
@@ -19,6 +20,7 @@ SORT_CHOICES = ("path", "usage", "limit", "headroom", "kills")
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "cgroups", parents=parents, help=help_text,
+        epilog=examples('oomutil cgroups                        limited cgroups, least headroom first', 'oomutil cgroups --tree --all', 'oomutil cgroups --csv > cgroups.csv'),
         description="One row per memory cgroup that has a limit (its own or an ancestor's) or "
         "processes: usage, the limit that bites, the room left, OOM counters, and the process "
         "an OOM of that limit would kill.",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import sys
 
-from ._output import MISSING, add_formats, emit, format_table, human_bytes, regex_arg
+from . import examples
+from ..cgroup_names import within
+from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, print_lines, regex_arg
 
 SOURCES = ("kmsg", "journal")
 
@@ -13,6 +15,7 @@ SOURCES = ("kmsg", "journal")
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "events", parents=parents, help=help_text,
+        epilog=examples('oomutil events --since 1d              kills of the last day', 'oomutil events --file /var/log/kern.log.1 --json', 'oomutil events --follow --ndjson        new kills, one JSON object a line'),
         description="List OOM kills found in the kernel log (/dev/kmsg by default, the journal, or "
         "files of dmesg, dmesg -T, syslog or journal output), kills by earlyoom, nohang and "
         "systemd-oomd as such, and kills the kernel counted that the log does not show.",
@@ -25,7 +28,9 @@ def register(sub, parents, help_text: str) -> None:
                    help="only kills of the last DURATION (e.g. 90s, 10m, 2h, 1d)")
     p.add_argument("--pid", type=int, action="append", help="only kills of this pid (repeatable)")
     p.add_argument("--name", type=regex_arg, metavar="REGEX", help="only kills of processes so named")
-    p.add_argument("--cgroup", metavar="PREFIX", help="only kills in memory cgroups under PREFIX")
+    p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
+                   help="only kills in this memory cgroup or below it (its path, its directory under "
+                   "/sys/fs/cgroup, or its name as `oomutil cgroups` prints it)")
     p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
     add_formats(p)
     p.add_argument("--follow", action="store_true",
@@ -45,16 +50,22 @@ def run(args) -> int:
     from ..root import Root
 
     root = Root(args.root)
+    if args.cgroup is not None:
+        from ..cgroups import resolve_cgroup
+
+        args.cgroup = resolve_cgroup(args.cgroup, root)
     if args.follow:
         return _follow(args, root)
     events, gaps = _history(args, root)
     uptime = _uptime(root) if args.since is not None else None
     events = [e for e in events if _wanted(args, e, uptime)]
+    if args.since is not None or args.pid or args.name or args.cgroup:
+        gaps = []  # the counters count every kill: against a selection they say nothing
     # --json: {"events": [...], "gaps": [...]}; --ndjson: a gap is a line {"gap": {...}};
-    # --csv: the events, and the gaps said on stderr (they are not rows of the table)
-    emit(args, events, lambda: (_table(events) if events else []) + [_gap_line(g) for g in gaps],
+    # table and --csv: the rows on stdout, the gaps said on stderr (they are no rows)
+    emit(args, events, lambda: _table(events) if events else [],
          document={"events": events, "gaps": gaps}, extra=[{"gap": g} for g in gaps])
-    if args.csv:
+    if not (args.json or args.ndjson):
         for g in gaps:
             print(_gap_line(g), file=sys.stderr)
     return 0
@@ -132,7 +143,7 @@ def _wanted(args, e, uptime) -> bool:
         return False
     if args.name and not (e.comm and args.name(e.comm)):
         return False
-    if args.cgroup and not (e.task_memcg or "").startswith(args.cgroup):
+    if args.cgroup and not within(e.task_memcg, args.cgroup):
         return False
     if args.since is not None and e.time_seconds is not None and uptime is not None:
         if e.time_seconds < uptime - args.since:
@@ -172,12 +183,17 @@ def _follow(args, root) -> int:
     reader = KmsgReader(root, follow=True)
     asm = Assembler("kmsg", args.lines)
     shown = 0
+    if not (args.ndjson or args.csv):
+        print_lines(_table([]))  # the header, before the first kill comes
+    if sys.stderr.isatty():
+        print("waiting for OOM kills (Ctrl-C to stop) ...", file=sys.stderr)
+    sys.stdout.flush()
     try:
         for record in reader.records():
             event = asm.feed(record)
             if event is None or not _wanted(args, event, None):
                 continue
-            if args.json or args.ndjson:  # a stream: one object per line either way
+            if args.ndjson:
                 sys.stdout.write(json_line(event) + "\n")
             elif args.csv:
                 print_csv([event], header=not shown)

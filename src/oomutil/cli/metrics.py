@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import sys
 
+from . import examples
 from .serve import add_options, registry
 
 
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "metrics", parents=parents, help=help_text,
+        epilog=examples('oomutil metrics | less', 'oomutil metrics --textfile /var/lib/node_exporter/textfile'),
         description="Print the Prometheus exposition of `oomutil serve` once (without the kill "
         "counters, which need a follower), or write it to DIR/oomutil.prom for node_exporter's "
         "textfile collector (a temporary file renamed into place).",

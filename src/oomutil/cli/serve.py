@@ -7,12 +7,15 @@ import argparse
 import re
 import sys
 
+from . import examples
+
 DEFAULT_LISTEN = "127.0.0.1:9788"
 
 
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "serve", parents=parents, help=help_text,
+        epilog=examples('oomutil serve                          /metrics on 127.0.0.1:9788', 'oomutil serve --listen 0.0.0.0:9788 --kernel-log journal'),
         description="Serve /metrics for Prometheus: kills (followed in the kernel log from now on), "
         "the predicted victim of each OOM domain, memory cgroups and the system's OOM settings, read "
         "at each scrape. Read-only; binds to loopback unless told otherwise. Needs prometheus-client "
@@ -68,7 +71,10 @@ def registry(args, follow: bool):
         from ..exporter.collector import OomCollector, Options
         from ..exporter.follower import Follower
     except ImportError as err:
-        fail(f"the exporter needs prometheus-client ({err}): pip install 'oomutil[exporter]'")
+        if (err.name or "").startswith("oomutil"):  # oomutil.pyz leaves the exporter out
+            fail("this oomutil has no exporter (oomutil.pyz is the core only): pip install 'oomutil[exporter]'")
+        else:
+            fail(f"the exporter needs prometheus-client ({err}): pip install 'oomutil[exporter]'")
         return None
     from ..root import Root
 

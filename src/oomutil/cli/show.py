@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..badness import ERAS
-from ..errors import OomutilError
+from . import examples
+from ..badness import ERAS, era_of
+from ..errors import InvalidValue, OomutilError
 from ..root import Root
 from . import fail
 from ._output import MISSING, add_formats, emit, format_table, human_bytes
@@ -24,16 +25,27 @@ def pid_arg(text: str):
     return pid
 
 
+def era_arg(text: str) -> str:
+    """A kernel release (6.1, 4.19.0-25-amd64) or an era's name: the era of its formula."""
+    if text in ERAS:
+        return text
+    try:
+        return era_of(text)
+    except InvalidValue as err:
+        raise argparse.ArgumentTypeError(f"invalid release {text!r}: {err.msg}") from None
+
+
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "show", parents=parents, help=help_text,
+        epilog=examples('oomutil show 1234                      why pid 1234 has its score', 'oomutil show self --era 4.19            as a 4.19 kernel would score it', 'oomutil show --json $(pgrep java)'),
         description="Show the OOM score, oom_score_adj, legacy oom_adj, owner and the memory "
         "the OOM killer counts, for each PID ('self' is this command itself).",
     )
     p.add_argument("pids", metavar="PID", nargs="+", type=pid_arg, help="a process id, or 'self'")
-    p.add_argument("--era", choices=ERAS, metavar="RELEASE",
-                   help="recompute oom_score with the formula of this kernel era "
-                   f"({', '.join(ERAS)}; default: from the root's kernel release)")
+    p.add_argument("--era", type=era_arg, metavar="RELEASE",
+                   help="recompute oom_score with the formula of this kernel release, e.g. 6.1 or 4.9 "
+                   f"(the formulas start at {', '.join(ERAS)}; default: the root's kernel release)")
     add_formats(p)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import examples
 from ..root import Root
 from ._output import human_bytes, format_table, print_json, print_lines
 
@@ -9,6 +10,7 @@ from ._output import human_bytes, format_table, print_json, print_lines
 def register(sub, parents, help_text: str) -> None:
     sub.add_parser(
         "system", parents=parents, help=help_text,
+        epilog=examples('oomutil system                         settings and counters, explained', 'oomutil --root /host system --json     a host mounted at /host'),
         description="Show the vm sysctls that decide what an OOM does, the memory and commit "
         "figures of /proc/meminfo, and the number of OOM kills since boot.",
     )

@@ -7,7 +7,8 @@ import os
 import sys
 import time
 
-from ._output import MISSING, add_formats, emit, format_table, human_bytes, regex_arg
+from . import examples
+from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, regex_arg
 
 SORT_CHOICES = ("score", "adj", "rss", "swap", "pid", "user", "name")
 GROUP_CHOICES = ("comm", "user", "cgroup", "unit", "container", "pod")
@@ -16,11 +17,12 @@ GROUP_CHOICES = ("comm", "user", "cgroup", "unit", "container", "pod")
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "top", parents=parents, help=help_text,
+        epilog=examples('oomutil top -n 10                     the ten most likely victims', 'oomutil top --cgroup sshd.service --all  one cgroup, kernel threads too', 'oomutil top --group-by container        one row per container'),
         description="List processes with the most likely OOM victim first. Kernel threads are "
         "hidden unless --all; processes the kernel never kills are marked.",
     )
     p.add_argument("-n", "--limit", type=_count, metavar="N",
-                   help="show at most N processes (default: the terminal's height, or all when piped)")
+                   help="show at most N processes; 0 for all (default: the terminal's height, or all when piped)")
     p.add_argument("--sort", choices=SORT_CHOICES, default="score",
                    help="order by this column (default: score)")
     p.add_argument("--reverse", action="store_true", help="reverse the order")
@@ -28,7 +30,9 @@ def register(sub, parents, help_text: str) -> None:
                    help="only processes of this user name or uid (repeatable)")
     p.add_argument("--name", metavar="REGEX", type=regex_arg, help="only processes whose name matches")
     p.add_argument("--pid", metavar="LIST", type=_pid_list, help="only these pids (comma-separated)")
-    p.add_argument("--cgroup", metavar="PREFIX", help="only processes whose memory cgroup path starts so")
+    p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
+                   help="only processes in this memory cgroup or below it: its path, its directory under "
+                   "/sys/fs/cgroup, or its name as `oomutil cgroups` prints it")
     p.add_argument("--killable", action="store_true", help="only processes the kernel may kill")
     p.add_argument("--all", action="store_true", help="include kernel threads")
     p.add_argument("--cmdline", action="store_true", help="show full command lines")
@@ -45,8 +49,8 @@ def _count(text: str) -> int:
         value = int(text)
     except ValueError:
         value = -1
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid count: {text!r} (a whole number of at least 1)")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid count: {text!r} (a whole number; 0 for all)")
     return value
 
 
@@ -85,14 +89,18 @@ def run(args) -> int:
 
 def _limit(args):
     if args.limit is not None:
-        return args.limit
+        return args.limit or None  # -n 0: all, as in every command with -n
     if args.json or args.ndjson or args.csv or args.group_by or not sys.stdout.isatty():
         return None
     return max(1, os.get_terminal_size().lines - 3)  # room for the header and the prompt
 
 
 def _rows(args, limit):
+    from ..cgroups import resolve_cgroup
     from ..rank import top
+
+    if args.cgroup is not None:
+        args.cgroup = resolve_cgroup(args.cgroup, args.root)
 
     return top(
         args.root, sort=args.sort, reverse=args.reverse, limit=None if args.group_by else limit,
@@ -162,7 +170,7 @@ def _print_groups(args, rows) -> int:
 
     def table():
         header = (args.group_by.upper(), "PROCS", "RSS+SWAP", "MAX SCORE", "TOP PID")
-        shown = groups if args.limit is None else groups[: args.limit]
+        shown = groups[: args.limit] if args.limit else groups
         return format_table(
             [(g.group if g.group is not None else MISSING, g.processes,
               human_bytes(g.rss_bytes + g.swap_bytes), g.max_oom_score, g.top_pid) for g in shown],

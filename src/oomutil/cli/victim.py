@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import re
 
+from . import examples
 from ..badness import pages_per_unit
-from ._output import format_table, human_bytes, print_json, print_lines
+from ._output import cgroup_arg, format_table, human_bytes, print_json, print_lines
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
@@ -14,11 +15,13 @@ _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "victim", parents=parents, help=help_text,
+        epilog=examples('oomutil victim                         who a system-wide OOM kills now', 'oomutil victim --cgroup app.slice       who an OOM of that cgroup kills', 'oomutil victim --set 1234=-900 --grow 5678=2G'),
         description="Rank the candidates of a system-wide OOM, or with --cgroup of an OOM of that "
         "memory cgroup, by the kernel's badness; name the victim and its lead over the next one.",
     )
-    p.add_argument("--cgroup", metavar="PATH",
-                   help="an OOM of this memory cgroup (path as in /proc/PID/cgroup)")
+    p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
+                   help="an OOM of this memory cgroup: its path as in /proc/PID/cgroup, its directory under "
+                   "/sys/fs/cgroup, or its name as `oomutil cgroups` prints it")
     p.add_argument("--set", action="append", metavar="PID=ADJ", type=_pid_adj, default=[],
                    help="as if PID had this oom_score_adj (repeatable)")
     p.add_argument("--grow", action="append", metavar="PID=SIZE", type=_pid_size, default=[],
@@ -52,11 +55,13 @@ def _unit(report) -> str:
 
 
 def run(args) -> int:
+    from ..cgroups import resolve_cgroup
     from ..victim import predict
     from . import fail
     from ._view import warn_partial
 
-    report = predict(args.root, cgroup=args.cgroup, set_adj=dict(args.set), grow=dict(args.grow))
+    cgroup = None if args.cgroup is None else resolve_cgroup(args.cgroup, args.root)
+    report = predict(args.root, cgroup=cgroup, set_adj=dict(args.set), grow=dict(args.grow))
     warn_partial(report.view)  # on stderr, JSON or not
     if report.partial and report.scope != "/":
         fail(f"{report.hidden_processes} process(es) of {report.scope} cannot be read here: "
@@ -108,6 +113,30 @@ def run(args) -> int:
               human_bytes(c.badness_pages * pages_per_unit(report.era, report.totalpages) * page))
              for i, c in enumerate(shown)]
     lines += [""] + format_table(table, ("RANK", "PID", "COMM", "ADJ", "RSS", "SWAP", "PGTABLES",
-                                         "BADNESS", "AS BYTES"), right=(0, 1, 3, 4, 5, 6, 7, 8))
+                                         "BADNESS", "BADNESS AS SIZE"), right=(0, 1, 3, 4, 5, 6, 7, 8))
+    if table:
+        lines.append(f"BADNESS: what the kernel compares, in {_unit(report)}: RSS + swap + page tables "
+                     "+ ADJ x one unit; BADNESS AS SIZE: the same as memory")
+    lines += _shared_note(args.root, report)
     print_lines(lines)
     return 0
+
+
+def _shared_note(root, report):
+    """Where the candidates' RSS adds up to more than the cgroup holds: shared pages
+    (libraries, shared memory) count in the RSS of every process that maps them, and so in
+    each one's badness."""
+    if report.scope == "/":
+        return []
+    from ..cgroups import memory_cgroup
+    from ..errors import OomutilError
+
+    try:
+        usage = memory_cgroup(report.scope, root).usage_bytes
+    except OomutilError:
+        return []
+    total = sum(c.rss_bytes for c in report.candidates)
+    if usage is None or total <= usage:
+        return []
+    return [f"note: their RSS adds up to {human_bytes(total)}, more than the {human_bytes(usage)} "
+            f"{report.scope} holds: shared pages count in every process that maps them, for the kernel too"]

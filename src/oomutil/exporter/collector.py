@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from .. import __version__
 from ..badness import proc_oom_score
+from ..cgroup_names import within
 from ..cgroups import memory_cgroups
 from ..errors import AccessDenied, NoSuchProcess, OomutilError, ParseError
 from ..procfs.meminfo import read_meminfo
@@ -199,11 +200,11 @@ class OomCollector:
         scores = {r.pid: r.oom_score for r in first}  # the kernel's own oom_score
         self._domain(out, "/", host, guarded, lambda c: scores.get(c.pid))
         domains = self._limited(groups)
-        pids = {pid for g in groups if any(_within(g.path, d.path) for d in domains) for pid in (g.pids or ())}
+        pids = {pid for g in groups if any(within(g.path, d.path) for d in domains) for pid in (g.pids or ())}
         records = top(root, pids=pids) if pids else []
         for g in domains:
             report = cgroup_report(root, g._replace(oom_scope=g.path), groups, records, machine=machine)
-            inside = [r for r in guarded if r.cgroup is not None and _within(r.cgroup, g.path)]
+            inside = [r for r in guarded if r.cgroup is not None and within(r.cgroup, g.path)]
             self._domain(out, g.path, report, inside,
                          lambda c, t=report.totalpages: proc_oom_score(c.badness_pages, t, machine.era))
 
@@ -234,7 +235,8 @@ class OomCollector:
                 out.add("oomutil_cgroup_memory_limit_bytes", labels + ["high"], g.high_bytes)
             if g.headroom_bytes is not None:
                 out.add("oomutil_cgroup_memory_headroom_bytes", labels, g.headroom_bytes)
-            events = g.events if g.events is not None else {"oom": g.oom_count, "oom_kill": g.oom_kill_count}
+            events: Dict[str, Optional[int]] = dict(g.events) if g.events is not None else \
+                {"oom": g.oom_count, "oom_kill": g.oom_kill_count}  # v1: the two counts it has
             for event, count in events.items():
                 if count is not None:
                     out.add("oomutil_cgroup_memory_events_total", labels + [event], count)
@@ -253,10 +255,6 @@ class OomCollector:
                   and (g.limit_bytes is not None or (high_too and g.high_bytes is not None))]
         chosen.sort(key=lambda g: (g.path.count("/"), g.path))
         return chosen[: self.options.max_cgroup_series]
-
-
-def _within(path: str, domain: str) -> bool:
-    return path == domain or path.startswith(domain.rstrip("/") + "/")
 
 
 def _none_on_error(read, root: Root):
