@@ -146,3 +146,49 @@ def test_every_help_ends_with_examples(command):
     examples = out.stdout.rstrip().split("\nexamples:\n")[-1].splitlines()
     assert out.returncode == 0 and "\nexamples:\n" in out.stdout
     assert 2 <= len(examples) <= 4 and all(line.startswith("  oomutil ") for line in examples)
+
+
+def test_kills_of_this_boot_get_the_wall_clock():
+    import datetime
+
+    from oomutil import OomKillEvent
+    from oomutil.events.clock import on_the_clock, wall_time
+
+    boot = 1_795_900_000
+    e, f = on_the_clock([OomKillEvent(time="265.664159", time_seconds=265.664159), OomKillEvent(time="Fri")], boot, utc=True)
+    assert (e.time, e.time_seconds) == ("2026-11-28T21:11:05.664159+00:00", 265.664159) and f.time == "Fri"
+    now = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.timezone.utc)
+    assert wall_time("2026-11-27T22:11:05+0000") == datetime.datetime(2026, 11, 27, 22, 11, 5, tzinfo=datetime.timezone.utc)
+    assert wall_time("2026-11-27 22:11:05").replace(tzinfo=None) == datetime.datetime(2026, 11, 27, 22, 11, 5)
+    assert wall_time("Fri Nov 27 22:11:05 2026").replace(tzinfo=None) == datetime.datetime(2026, 11, 27, 22, 11, 5)
+    assert wall_time("Dec 31 23:59:59", now).year == 2025  # a syslog time is the latest one not after now
+    assert wall_time("265.664159") is None and wall_time("Mär 27 22:11:05") is None
+
+
+def test_events_of_this_boot_show_wall_time(cli):
+    import re as regex
+
+    code, out, _ = cli("events", "--json", "--utc")
+    events = [e for e in json.loads(out)["events"] if e["time_seconds"] is not None] if code == 0 else []
+    if not events:
+        pytest.skip("no OOM kill in this boot's kernel log to read (or /dev/kmsg not readable here)")
+    btime = int(regex.search(r"^btime (\d+)$", open("/proc/stat").read(), regex.M).group(1))
+    import datetime
+
+    for e in events:
+        when = datetime.datetime.fromisoformat(e["time"])
+        assert abs(when.timestamp() - (btime + e["time_seconds"])) < 1e-3
+    code, table, _ = cli("events", "--utc")
+    assert table.splitlines()[1][:4].isdigit() and " UTC " in table.splitlines()[1]
+
+
+def test_since_and_until_mean_the_clock_and_say_what_they_cannot_date(cli):
+    journal = FIXTURES / "logs" / "journal-short-iso.txt"
+    code, out, err = cli("events", "--file", journal, "--json", "--since", "2026-11-27 22:11:30",
+                         "--until", "2026-11-27T22:12:30+00:00")
+    assert code == 0 and [e["time"][:19] for e in json.loads(out)["events"]] == ["2026-11-27T22:12:00"]
+    code, out, err = cli("events", "--file", FIXTURES / "logs" / "dmesg-6.18.txt", "--json", "--since", "1d")
+    assert len(json.loads(out)["events"]) == 1  # seconds since another boot: shown, and said
+    assert "--since/--until could not apply to 1 kill(s)" in err
+    code, _, err = cli("events", "--since", "banana")
+    assert code == 2 and "invalid time: 'banana'" in err

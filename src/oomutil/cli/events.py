@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 
-from . import examples
+from . import examples, fail
 from ..cgroup_names import within
 from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, print_lines, regex_arg
 
@@ -24,8 +25,13 @@ def register(sub, parents, help_text: str) -> None:
                    help="read this log file instead (.gz too; '-' for standard input; repeatable)")
     p.add_argument("--source", choices=SOURCES,
                    help="kmsg (the default; the journal when kmsg may not be read) or journal")
-    p.add_argument("--since", metavar="DURATION", type=_duration,
-                   help="only kills of the last DURATION (e.g. 90s, 10m, 2h, 1d)")
+    p.add_argument("--since", metavar="WHEN", type=_moment,
+                   help="only kills from then on: a duration back from now (90s, 10m, 2h, 1d) or a time "
+                   "(2026-11-28 14:00, ISO-8601)")
+    p.add_argument("--until", metavar="WHEN", type=_moment, help="only kills until then (as --since)")
+    p.add_argument("--utc", action="store_true",
+                   help="times in UTC (default: local time; kernel-log times are converted from seconds "
+                   "since boot as dmesg -T does, early by any time spent suspended)")
     p.add_argument("--pid", type=int, action="append", help="only kills of this pid (repeatable)")
     p.add_argument("--name", type=regex_arg, metavar="REGEX", help="only kills of processes so named")
     p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
@@ -37,13 +43,22 @@ def register(sub, parents, help_text: str) -> None:
                    help="wait for new kills and print each as it is logged, until interrupted")
 
 
-def _duration(text: str) -> float:
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text.strip())
-    if not m:
-        import argparse
+def _moment(text: str):
+    """--since/--until: a duration back from now, or a clock time; an aware datetime."""
+    import argparse
+    import datetime
 
-        raise argparse.ArgumentTypeError(f"invalid duration: {text!r} (e.g. 90s, 10m, 2h, 1d)")
-    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    from ..events.clock import wall_time
+
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text.strip())
+    if m:
+        seconds = float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+        return datetime.datetime.now().astimezone() - datetime.timedelta(seconds=seconds)
+    when = wall_time(text)
+    if when is None:
+        raise argparse.ArgumentTypeError(f"invalid time: {text!r} (a duration such as 90s, 10m, 2h, 1d, or a time "
+                                         "such as 2026-11-28 14:00)")
+    return when
 
 
 def run(args) -> int:
@@ -57,9 +72,13 @@ def run(args) -> int:
     if args.follow:
         return _follow(args, root)
     events, gaps = _history(args, root)
-    uptime = _uptime(root) if args.since is not None else None
-    events = [e for e in events if _wanted(args, e, uptime)]
-    if args.since is not None or args.pid or args.name or args.cgroup:
+    events = _on_the_clock(args, root, events)
+    undated: list = []
+    events = [e for e in events if _wanted(args, e, undated)]
+    if undated:
+        fail(f"--since/--until could not apply to {len(undated)} kill(s): their times count seconds since a "
+             "boot this machine cannot date (a log of another boot); they are shown")
+    if args.since is not None or args.until is not None or args.pid or args.name or args.cgroup:
         gaps = []  # the counters count every kill: against a selection they say nothing
     # --json: {"events": [...], "gaps": [...]}; --ndjson: a gap is a line {"gap": {...}};
     # table and --csv: the rows on stdout, the gaps said on stderr (they are no rows)
@@ -111,7 +130,8 @@ def _history(args, root):
         raise NotAvailable(f"the journal is read from this machine, not from {root.path}; give the other "
                            f"system's log with --file (e.g. {root.path}/var/log/kern.log, or - for stdin)")
     if args.source == "journal":
-        events = list(parse_lines(journal_lines(args.since), "journal", args.lines, doubtful))
+        since = None if args.since is None else max(0.0, time.time() - args.since.timestamp())
+        events = list(parse_lines(journal_lines(since), "journal", args.lines, doubtful))
         _say_what_was_not_found("the journal", events, doubtful)
         return events, []
     if args.source == "kmsg":
@@ -138,24 +158,36 @@ def _say_what_was_not_found(source: str, events, doubtful) -> None:
         fail(f"no OOM kills found in {source}")
 
 
-def _wanted(args, e, uptime) -> bool:
+def _wanted(args, e, undated=None) -> bool:
     if args.pid and e.pid not in args.pid:
         return False
     if args.name and not (e.comm and args.name(e.comm)):
         return False
     if args.cgroup and not within(e.task_memcg, args.cgroup):
         return False
-    if args.since is not None and e.time_seconds is not None and uptime is not None:
-        if e.time_seconds < uptime - args.since:
+    if getattr(args, "since", None) is not None or getattr(args, "until", None) is not None:
+        from ..events.clock import wall_time
+
+        when = wall_time(e.time)
+        if when is None:
+            if undated is not None:
+                undated.append(e)
+            return True
+        if (args.since is not None and when < args.since) or (args.until is not None and when > args.until):
             return False
     return True
 
 
-def _uptime(root):
+def _on_the_clock(args, root, events):
+    """Kills from this boot's log (kmsg, the journal) with their wall-clock time."""
     from .._fs import none_if_unreadable
-    from ..procfs.loadavg import read_uptime
+    from ..events.clock import on_the_clock
+    from ..procfs.stat import read_boot_time
 
-    return none_if_unreadable(read_uptime, root)
+    if args.file:
+        return events
+    boot = none_if_unreadable(read_boot_time, root)
+    return events if boot is None else on_the_clock(events, boot, args.utc)
 
 
 _CONSTRAINTS = {"CONSTRAINT_NONE": "global", "CONSTRAINT_MEMCG": "memcg", "CONSTRAINT_CPUSET": "cpuset",
@@ -167,10 +199,18 @@ def _table(events):
     for e in events:
         rss = None if e.anon_rss_bytes is None else e.anon_rss_bytes + (e.file_rss_bytes or 0) + (e.shmem_rss_bytes or 0)
         kind = _CONSTRAINTS.get(e.constraint or "", e.constraint) if e.killer == "kernel" else f"by {e.killer}"
-        rows.append((e.time, e.pid, e.comm, e.uid, e.task_memcg, kind, human_bytes(rss) if rss is not None else MISSING,
-                     e.trigger_comm))
+        rows.append((_shown_time(e.time), e.pid, e.comm, e.uid, e.task_memcg, kind,
+                     human_bytes(rss) if rss is not None else MISSING, e.trigger_comm))
     return format_table(rows, ("TIME", "PID", "NAME", "UID", "CGROUP", "KIND", "RSS", "TRIGGERED BY"),
                         right=(1, 3, 6))
+
+
+def _shown_time(text):
+    """A time this command put on the clock (ISO-8601 with microseconds) as people read it in
+    a table, to the second; a time as a log printed it stays as printed."""
+    if text and len(text) > 26 and text[10] == "T" and text[19] == "." and text[:4].isdigit():
+        return text[:19].replace("T", " ") + (" UTC" if text.endswith("+00:00") else "")
+    return text
 
 
 def _follow(args, root) -> int:
@@ -193,6 +233,7 @@ def _follow(args, root) -> int:
             event = asm.feed(record)
             if event is None or not _wanted(args, event, None):
                 continue
+            [event] = _on_the_clock(args, root, [event])
             if args.ndjson:
                 sys.stdout.write(json_line(event) + "\n")
             elif args.csv:
