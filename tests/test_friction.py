@@ -192,3 +192,22 @@ def test_since_and_until_mean_the_clock_and_say_what_they_cannot_date(cli):
     assert "--since/--until could not apply to 1 kill(s)" in err
     code, _, err = cli("events", "--since", "banana")
     assert code == 2 and "invalid time: 'banana'" in err
+
+
+def test_what_ifs_that_cannot_be_are_refused(cli):
+    import os
+
+    code, out, err = cli("victim", "--set", "99999999=100")
+    assert (code, out) == (2, "") and "no process has pid 99999999" in err
+    code, out, err = cli("victim", "--grow", f"{os.getpid()}=1024T")
+    assert (code, out) == (2, "") and "more than this machine's RAM + swap" in err
+    assert cli("victim", "--grow", f"{os.getpid()}=1M")[0] == 0
+
+
+@pytest.mark.parametrize("args", [["top"], ["show", "1"], ["system"], ["cgroups"], ["victim"],
+                                  ["events", "--file", str(KMSG)]])
+def test_json_is_laid_out_alike_in_every_command(cli, args):
+    """One document; an array has one record a line, an object is one line: never indented."""
+    code, out, _ = cli("--root", V2, *args, "--json")
+    assert code == 0 and json.loads(out) is not None
+    assert "\n " not in out and (out.startswith("[") or out.count("\n") == 1)

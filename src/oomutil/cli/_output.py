@@ -48,8 +48,8 @@ def json_line(obj: Any) -> str:
 
 
 def print_json(obj: Any) -> None:
-    """A record as an indented object; a list of records as an array, one per line
-    (readable, and fast for 10,000 processes)."""
+    """One JSON document, the same way in every command: an array of records with one record
+    a line (readable, and fast for 10,000 processes); an object on one line."""
     import json
 
     write = sys.stdout.write
@@ -61,7 +61,7 @@ def print_json(obj: Any) -> None:
             write((",\n" if i else "\n") + encode(as_plain(item)))
         write("\n]\n" if obj else "]\n")
     else:
-        write(json.dumps(as_plain(obj), indent=2) + "\n")
+        write(json.dumps(as_plain(obj)) + "\n")
 
 
 def print_ndjson(records: Iterable[Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 
 from . import examples
 from ..badness import pages_per_unit
@@ -50,6 +51,27 @@ def _pid_size(text: str):
     return int(m.group(1)), int(float(m.group(2)) * _UNITS[m.group(3).lower()])
 
 
+def _what_if_errors(args):
+    """A what-if that cannot be: a pid no process has, more memory than the machine has."""
+    import os
+
+    from ..procfs.meminfo import read_meminfo
+    from ..root import Root
+
+    root = Root(args.root)
+    for pid, _ in [*args.set, *args.grow]:
+        if not os.path.isdir(root.proc(pid)):
+            return f"no process has pid {pid} (--set and --grow ask about processes that exist)"
+    if args.grow:
+        m = read_meminfo(root)
+        most = (m.mem_total_bytes or 0) + (m.swap_total_bytes or 0)
+        for pid, size in args.grow:
+            if most and size > most:
+                return (f"--grow {pid}={human_bytes(size)}: more than this machine's RAM + swap "
+                        f"({human_bytes(most)})")
+    return None
+
+
 def _unit(report) -> str:
     return "per mille" if pages_per_unit(report.era, report.totalpages) > 1 else "pages"
 
@@ -61,6 +83,10 @@ def run(args) -> int:
     from ._view import warn_partial
 
     cgroup = None if args.cgroup is None else resolve_cgroup(args.cgroup, args.root)
+    bad = _what_if_errors(args)
+    if bad:
+        print(f"oomutil victim: error: {bad}\nTry 'oomutil victim --help' for its options.", file=sys.stderr)
+        return 2
     report = predict(args.root, cgroup=cgroup, set_adj=dict(args.set), grow=dict(args.grow))
     warn_partial(report.view)  # on stderr, JSON or not
     if report.partial and report.scope != "/":
