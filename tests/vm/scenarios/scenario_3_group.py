@@ -27,10 +27,10 @@ def run():
         procs["pusher"] = pusher
         by_pid[pusher.pid] = "pusher"
         pusher.push((limit - usage) // MiB + 16)
-        kills = log.kills(wait_for=4)
-        for label, hog in procs.items():
+        for label, hog in procs.items():  # every member but the protected one dies
             if label != "protected":
-                hog.proc.wait(timeout=60)
+                hog.proc.wait(timeout=120)
+        kills = log.kills(wait_for=4)  # all logged by now (the victim maybe twice)
         alive = sorted(label for label, h in procs.items() if h.proc.poll() is None)
         events = {k: int(v) for k, v in (line.split() for line in read(f"/sys/fs/cgroup{PATH}/memory.events").splitlines())}
         logged = oomutil_json("events")["events"]
