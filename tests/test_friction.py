@@ -211,3 +211,19 @@ def test_json_is_laid_out_alike_in_every_command(cli, args):
     code, out, _ = cli("--root", V2, *args, "--json")
     assert code == 0 and json.loads(out) is not None
     assert "\n " not in out and (out.startswith("[") or out.count("\n") == 1)
+
+
+def test_follow_on_a_terminal_says_it_is_waiting():
+    import shutil
+
+    if shutil.which("script") is None:
+        pytest.skip("util-linux's script is not installed: no terminal to run --follow on")
+    command = " ".join(oomutil_command() + ["events", "--follow"])
+    try:
+        out = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=3)
+        text = out.stdout
+    except subprocess.TimeoutExpired as exc:  # --follow waits until interrupted
+        text = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+    if "permission" in text.lower():
+        pytest.skip(f"/dev/kmsg cannot be followed here: {text.strip()}")
+    assert "waiting for OOM kills (Ctrl-C to stop)" in text and "TIME" in text
