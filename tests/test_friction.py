@@ -113,6 +113,7 @@ def test_docs_say_what_is_true():
     assert "adj -999 reads 1" in semantics and "adj -999 also reads 0" not in semantics
     readme = (docs / "README.md").read_text()
     assert "slower below" in readme and "0.22x at 10,000" in readme
+    assert "tools/build-pyz" in readme and "python3 oomutil.pyz" in readme  # running without pip
     performance = (docs / "docs" / "performance.md").read_text().lower()
     assert "issue" not in performance and "session" not in performance
 
