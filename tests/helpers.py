@@ -174,3 +174,18 @@ def memcg_kill(memcg, limit_mib=160, hog_mib=96, push_mib=64):
     pusher.stdin.write(f"{push_mib}\n")
     pusher.stdin.flush()
     return f"/{memcg.name}", hog.pid, log.kills()
+
+
+def fork_at(pid: int, tries: int = 50):
+    """Start a process (sleep 30) that gets ``pid``, by setting ns_last_pid just below it:
+    how a test forces a pid reuse.  None if the pid was not handed out in ``tries``."""
+    for _ in range(tries):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 1))
+        child = subprocess.Popen(["sleep", "30"])
+        if child.pid == pid:
+            return child
+        child.kill()
+        child.wait()
+    return None
+

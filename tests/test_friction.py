@@ -138,7 +138,7 @@ def test_victim_columns_explain_themselves(cli):
     assert "note: their RSS adds up to 50.2 MiB, more than the 35.3 MiB /oomutil-capture/app holds" in out
 
 
-@pytest.mark.parametrize("command", ["top", "show", "system", "cgroups", "victim", "events", "serve", "metrics",
+@pytest.mark.parametrize("command", ["top", "show", "system", "cgroups", "victim", "events", "adj", "run", "serve", "metrics",
                                      "completion"])
 def test_every_help_ends_with_examples(command):
     from helpers import run_oomutil

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Callable, Dict, List, Optional, TypeVar
     T = TypeVar("T")
 
-from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError, ParseError
+from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError, ParseError
 
 
 _CHUNK = 65536
@@ -63,6 +63,21 @@ def read_parsed(
     except ParseError as err:
         err.path, err.pid = path, pid
         raise
+
+
+def write_text(path: str, text: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> None:
+    """Write ``text`` to ``path`` in one write() (a /proc knob takes its value whole); errors
+    as read_bytes, plus EINVAL (the kernel refused the value) as InvalidValue."""
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+    except OSError as err:
+        if err.errno == errno.EINVAL:
+            raise InvalidValue(f"the kernel refused {text!r}", pid=pid, path=path) from err
+        raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
 
 
 def list_dir(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> List[str]:

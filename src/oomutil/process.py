@@ -17,9 +17,10 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Iterator, Optional, Union
 
 from . import _fs
-from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
+from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError
 from .procfs.cgroup import parse_memory_cgroup
-from .procfs.pid import PidStat, PidStatus, parse_stat, parse_status, parse_uid_map
+from ._fs import read_parsed
+from .procfs.pid import CAP_SYS_RESOURCE, PidStat, PidStatus, parse_stat, parse_status, parse_uid_map
 from .procfs.piddir import PidDir
 from .procfs.sysctl import read_overcommit_memory
 from .root import Root, as_root
@@ -145,6 +146,27 @@ class Process:
         """/proc/PID/oom_score_adj: -1000 (never kill) .. 1000 (kill first)."""
         return self._read("oom_score_adj", _fs.parse_int)
 
+    def set_oom_score_adj(self, value: int) -> None:
+        """Write /proc/PID/oom_score_adj (-1000 never kill .. 1000 kill first) through the
+        pinned pid directory: a pid reused by another process since this Process was made
+        raises NoSuchProcess, and nothing is written to the newcomer.
+
+        Without CAP_SYS_RESOURCE a process's value can go up, and down only to the lowest
+        value a privileged process set for it (the kernel's oom_score_adj_min, 0 unless set,
+        not shown in /proc): lower raises AccessDenied saying so.  InvalidValue outside
+        -1000..1000.  The kernel applies it to the whole thread group, and since 4.7 to every
+        process sharing its memory (vfork children)."""
+        if isinstance(value, bool) or not isinstance(value, int) or not -1000 <= value <= 1000:
+            raise InvalidValue(f"oom_score_adj {value!r} is outside -1000..1000", pid=self.pid)
+        with self.oneshot():
+            d = self._pinned()
+            before = d.fresh("oom_score_adj", _fs.parse_int)
+            try:
+                _fs.write_text("oom_score_adj", str(value), dir_fd=d.fd, pid=self.pid)
+            except AccessDenied as err:
+                raise AccessDenied(_why_denied(self.root, value, before), pid=self.pid,
+                                   path=self.root.proc(self.pid, "oom_score_adj")) from err
+
     def oom_adj(self) -> Optional[int]:
         """/proc/PID/oom_adj, the legacy -17..15 view of oom_score_adj; None where absent."""
         try:
@@ -239,4 +261,17 @@ class Process:
 
     def __hash__(self) -> int:
         return hash((self.pid, self.start_time_ticks))
+
+
+def _why_denied(root: Root, value: int, before: int) -> str:
+    """Why writing ``value`` over ``before`` was refused, as far as this process can tell."""
+    try:
+        caps = read_parsed(root.proc("self", "status"), parse_status).cap_eff or 0
+    except OomutilError:
+        caps = 0
+    if value < before and not caps >> CAP_SYS_RESOURCE & 1:
+        return (f"cannot lower oom_score_adj from {before} to {value}: that needs CAP_SYS_RESOURCE, which this "
+                "process lacks (without it the value can only go up, or back down to the lowest value a "
+                "privileged process set for it: 0 unless set)")
+    return f"may not set oom_score_adj to {value}: the process belongs to another user (or a security policy refuses)"
 

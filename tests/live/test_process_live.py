@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from helpers import meminfo_bytes, read_int, reaped_pid, status_bytes
+from helpers import fork_at, meminfo_bytes, read_int, reaped_pid, status_bytes
 
 import oomutil
 
@@ -104,19 +104,6 @@ def test_kernel_thread():
     assert p.oom_score() == 0 and p.memory().rss_bytes == 0
 
 
-def _fork_at(pid: int, tries: int = 50):
-    """Start a process that gets ``pid``, by setting ns_last_pid just below it."""
-    for _ in range(tries):
-        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
-            f.write(str(pid - 1))
-        child = subprocess.Popen(["sleep", "30"])
-        if child.pid == pid:
-            return child
-        child.kill()
-        child.wait()
-    return None
-
-
 def test_pid_reuse_is_noticed(spawn):
     if not os.access("/proc/sys/kernel/ns_last_pid", os.W_OK):
         pytest.skip("cannot write /proc/sys/kernel/ns_last_pid (needs CAP_SYS_ADMIN) to force a pid reuse")
@@ -125,7 +112,7 @@ def test_pid_reuse_is_noticed(spawn):
     assert p.oom_score_adj() == 500
     first.kill()
     first.wait()
-    second = _fork_at(first.pid)
+    second = fork_at(first.pid)
     assert second is not None, "the pid was not handed out again in 50 tries"
     try:
         # Same pid, another process: the old Process must not read the new one's values.

@@ -29,6 +29,8 @@ COMMANDS = {
     "cgroups": ("oomutil.cli.cgroups", "memory cgroups: limits, headroom, OOM kills, next victim"),
     "victim": ("oomutil.cli.victim", "who an OOM would kill now, system-wide or in a cgroup"),
     "events": ("oomutil.cli.events", "OOM kills from the kernel log; --follow for new ones"),
+    "adj": ("oomutil.cli.adj", "show or set oom_score_adj of processes (as choom), --dry-run first"),
+    "run": ("oomutil.cli.run", "run a command with an oom_score_adj (as choom -n VALUE -- CMD)"),
     "serve": ("oomutil.cli.serve", "a Prometheus exporter: /metrics (pip install 'oomutil[exporter]')"),
     "metrics": ("oomutil.cli.metrics", "the exporter's metrics once, or as a node_exporter textfile"),
     "completion": ("oomutil.cli.completion", "a completion script for bash, zsh or fish, or the man page"),

@@ -24,6 +24,9 @@ from ..root import Root
 
 # include/linux/sched.h: set for kernel threads (kthreadd and its children).
 PF_KTHREAD = 0x00200000
+# include/uapi/linux/capability.h: lowering oom_score_adj below the process's
+# oom_score_adj_min needs it (fs/proc/base.c __set_oom_adj())
+CAP_SYS_RESOURCE = 24
 
 
 class PidStat(Record):

@@ -1,0 +1,46 @@
+"""oomutil run -n VALUE [--] CMD [ARGS]: start a command with this oom_score_adj (as choom -n
+VALUE -- CMD): oomutil sets its own value, which the command inherits, and becomes the
+command (exec), so its exit status and signals are the command's own."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import examples, fail
+from .adj import adj_value
+
+
+def register(sub, parents, help_text: str) -> None:
+    p = sub.add_parser(
+        "run", parents=parents, help=help_text,
+        description="Run CMD with oom_score_adj VALUE (inherited across fork and exec). Lowering "
+        "below 0 needs CAP_SYS_RESOURCE.",
+        epilog=examples("oomutil run -n 1000 -- make -j8          offer a build up first",
+                        "oomutil run -n -500 -- ./important-daemon   (needs CAP_SYS_RESOURCE)"),
+    )
+    p.add_argument("-n", "--adjust", type=adj_value, required=True, metavar="VALUE",
+                   help="oom_score_adj for the command (-1000..1000)")
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS]", help="the command to run")
+
+
+def run(args) -> int:
+    from ..process import Process
+
+    command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not command:
+        fail("give the command to run: oomutil run -n VALUE -- CMD [ARGS]")
+        return 2
+    Process(os.getpid()).set_oom_score_adj(args.adjust)  # the command inherits it
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(command[0], command)
+    except FileNotFoundError:
+        fail(f"{command[0]}: command not found")
+        return 127
+    except OSError as err:
+        fail(f"{command[0]}: {err.strerror or err}")
+        return 126
+    return 0  # not reached: exec replaced this process

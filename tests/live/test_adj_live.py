@@ -1,0 +1,123 @@
+"""oomutil adj and run, and Process.set_oom_score_adj(), on real processes: raise, lower
+within what is allowed, refusals with their reason, a reused pid never written, run's exit
+status and signals, and --dry-run's answer against the real change."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+from helpers import fork_at, oomutil_command, read_int, run_oomutil
+
+import oomutil
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def sleeper():
+    started = []
+
+    def start():
+        child = subprocess.Popen(["sleep", "60"])
+        started.append(child)
+        return child
+
+    yield start
+    for child in started:
+        child.kill()
+        child.wait()
+
+
+def _has_cap_sys_resource() -> bool:
+    caps = int([line for line in open("/proc/self/status") if line.startswith("CapEff:")][0].split()[1], 16)
+    return bool(caps >> 24 & 1)
+
+
+def test_raise_then_lower_within_what_is_allowed(sleeper):
+    child = sleeper()
+    p = oomutil.Process(child.pid)
+    p.set_oom_score_adj(700)
+    assert read_int(f"/proc/{child.pid}/oom_score_adj") == 700
+    p.set_oom_score_adj(100)  # down, but not below 0: allowed without CAP_SYS_RESOURCE
+    assert read_int(f"/proc/{child.pid}/oom_score_adj") == 100
+
+
+def test_lowering_below_the_floor_says_why(sleeper):
+    child = sleeper()
+    p = oomutil.Process(child.pid)
+    if _has_cap_sys_resource():
+        p.set_oom_score_adj(-500)
+        assert read_int(f"/proc/{child.pid}/oom_score_adj") == -500
+        return
+    with pytest.raises(oomutil.AccessDenied, match="needs CAP_SYS_RESOURCE, which this process lacks"):
+        p.set_oom_score_adj(-500)
+    assert read_int(f"/proc/{child.pid}/oom_score_adj") == 0
+    out = run_oomutil("adj", "-p", child.pid, "-n", "-500")
+    assert out.returncode == 1 and out.stdout == "" and len(out.stderr.splitlines()) == 1
+    assert f"pid {child.pid}" in out.stderr and "-500" in out.stderr and "CAP_SYS_RESOURCE" in out.stderr
+
+
+@pytest.mark.parametrize("value", [1001, -1001, True, "5"])
+def test_out_of_range_is_refused_before_any_write(sleeper, value):
+    child = sleeper()
+    with pytest.raises(oomutil.InvalidValue):
+        oomutil.Process(child.pid).set_oom_score_adj(value)
+    assert read_int(f"/proc/{child.pid}/oom_score_adj") == 0
+
+
+def test_a_dead_pid_and_a_reused_pid_are_never_written(sleeper):
+    child = sleeper()
+    p = oomutil.Process(child.pid)
+    child.kill()
+    child.wait()
+    with pytest.raises(oomutil.NoSuchProcess):
+        p.set_oom_score_adj(600)
+    out = run_oomutil("adj", "-p", child.pid, "-n", "600")
+    assert out.returncode == 1 and f"pid {child.pid}" in out.stderr and "Traceback" not in out.stderr
+    if not os.access("/proc/sys/kernel/ns_last_pid", os.W_OK):
+        pytest.skip("cannot write /proc/sys/kernel/ns_last_pid (needs CAP_SYS_ADMIN) to force a pid reuse")
+    newcomer = fork_at(child.pid)
+    assert newcomer is not None, "the pid was not handed out again in 50 tries"
+    try:
+        with pytest.raises(oomutil.NoSuchProcess, match="now belongs to another process"):
+            p.set_oom_score_adj(600)
+        assert read_int(f"/proc/{newcomer.pid}/oom_score_adj") == 0
+    finally:
+        newcomer.kill()
+        newcomer.wait()
+
+
+def test_adj_shows_and_sets_as_choom_does(sleeper):
+    child = sleeper()
+    shown = run_oomutil("adj", "-p", child.pid)
+    assert shown.returncode == 0 and shown.stdout.startswith(f"pid {child.pid} (sleep): oom_score_adj 0, oom_score ")
+    out = run_oomutil("adj", "-p", child.pid, "-n", "400")
+    assert out.returncode == 0 and f"pid {child.pid} (sleep): oom_score_adj 0 -> 400, oom_score " in out.stdout
+    assert read_int(f"/proc/{child.pid}/oom_score_adj") == 400
+    by_name = run_oomutil("adj", "--name", "^sleep$", "-n", "450")
+    assert by_name.returncode == 0 and f"pid {child.pid} (sleep): oom_score_adj 400 -> 450" in by_name.stdout
+
+
+def test_dry_run_says_what_the_change_then_does(sleeper):
+    child = sleeper()
+    dry = run_oomutil("adj", "-p", child.pid, "-n", "1000", "--dry-run")
+    assert dry.returncode == 0 and "dry run: nothing was changed" in dry.stdout
+    assert read_int(f"/proc/{child.pid}/oom_score_adj") == 0
+    predicted = dry.stdout.splitlines()[0].split("with oom_score_adj 1000: ")[1]
+    assert run_oomutil("adj", "-p", child.pid, "-n", "1000").returncode == 0
+    victim = json.loads(run_oomutil("victim", "--json").stdout)["victim"]
+    assert predicted == f"pid {victim['pid']} ({victim['comm']})" == f"pid {child.pid} (sleep)"
+
+
+def test_run_sets_the_value_and_passes_the_status_through():
+    out = run_oomutil("run", "-n", "500", "--", "cat", "/proc/self/oom_score_adj")
+    assert (out.returncode, out.stdout) == (0, "500\n")
+    assert run_oomutil("run", "-n", "1", "--", "sh", "-c", "exit 7").returncode == 7
+    shell = subprocess.run(["sh", "-c", " ".join(oomutil_command()) + " run -n 1 -- sh -c 'kill -9 $$'; echo $?"],
+                           capture_output=True, text=True)
+    assert shell.stdout.strip() == "137"  # 128 + SIGKILL, as a shell reports it
+    missing = run_oomutil("run", "-n", "1", "--", "no-such-command-here")
+    assert missing.returncode == 127 and "command not found" in missing.stderr
