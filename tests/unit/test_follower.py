@@ -34,3 +34,20 @@ def test_pod_and_container_labels_come_from_the_path():
     assert container_labels(path) == ("0f1e2d3c-1111-2222-3333-444455556666",
                                       "4f2a9c8e1d3b5a7f9e0c2d4b6a8f1e3c5d7b9a0f2e4c6d8b0a1f3e5c7d9b2a4c")
     assert container_labels("/system.slice/sshd.service") == ("", "") and container_labels(OTHER) == ("", "")
+
+
+def test_a_kill_is_unlogged_only_once_its_line_is_overdue():
+    import time
+    from pathlib import Path
+
+    from oomutil.exporter.collector import UNLOGGED_GRACE, OomCollector, Options
+    from oomutil.root import Root
+
+    tree = Path(__file__).resolve().parents[1] / "fixtures" / "x86_64-cgroup2-linux6.1"
+    c = OomCollector(Root(str(tree)), Options())
+    assert c._unlogged(counted=1, seen=0) == 0  # counted just now: its line may be on its way
+    c.counted = [(time.monotonic() - UNLOGGED_GRACE - 1, 1)]
+    assert c._unlogged(counted=2, seen=1) == 0  # the line came: nothing missing
+    c.counted = [(time.monotonic() - UNLOGGED_GRACE - 1, 2)]
+    assert c._unlogged(counted=2, seen=1) == 1  # one never came
+    assert c._unlogged(counted=2, seen=2) == 1  # a counter: it does not go back down

@@ -75,6 +75,7 @@ FAMILIES = {
     "oomutil_read_errors_total": (True, "Parts of scrapes that failed, by reason.", ("reason",)),
 }
 PARTS = ("system", "kills", "prediction", "cgroups")
+UNLOGGED_GRACE = 5.0  # seconds a kill may take from the kernel's counter to its log line, read
 REASONS = ("permission", "vanished", "parse", "other")
 
 
@@ -111,6 +112,7 @@ class OomCollector:
         self.errors = dict.fromkeys(REASONS, 0)
         self.vmstat_at_start = _none_on_error(read_oom_kill_count, root)
         self.unlogged = 0
+        self.counted: List[tuple] = []  # (monotonic time, kills vmstat counted since start), recent scrapes
 
     def describe(self) -> Iterator[Metric]:
         for name, (counter, doc, labels) in FAMILIES.items():
@@ -184,10 +186,22 @@ class OomCollector:
             out.add("oomutil_oom_last_victim_info", [last.pid, last.comm or "", last.task_memcg or "", constraint], 1)
         vmstat = shared.get("vmstat")
         if vmstat is not None and self.vmstat_at_start is not None:
-            # a counter: a kill counted before its log line is read may show as unlogged
-            # for a moment, so the value only ever grows (the lines are read first)
-            self.unlogged = max(self.unlogged, vmstat - self.vmstat_at_start - state["seen"])
+            self.unlogged = self._unlogged(vmstat - self.vmstat_at_start, state["seen"])
         out.add("oomutil_oom_kills_unlogged_total", [], self.unlogged, created=self.started)
+
+    def _unlogged(self, counted: int, seen: int) -> int:
+        """Kills the kernel counted that the log has not shown within UNLOGGED_GRACE
+        seconds.  The kernel counts a kill just before it prints its line, and the follower
+        reads the line a moment later: only a count that old can be compared with the kills
+        seen now.  Kept as a counter: it never goes down."""
+        now = time.monotonic()
+        self.counted.append((now, counted))
+        settled = [c for t, c in self.counted if now - t >= UNLOGGED_GRACE]
+        if settled:
+            self.unlogged = max(self.unlogged, settled[-1] - seen)
+            newest_settled = max(t for t, _ in self.counted if now - t >= UNLOGGED_GRACE)
+            self.counted = [(t, c) for t, c in self.counted if t >= newest_settled]
+        return self.unlogged
 
     def _prediction(self, out: _Out, shared: dict) -> None:
         root, k = self.root, self.options.top_k
