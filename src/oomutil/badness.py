@@ -34,7 +34,7 @@ from enum import Enum
 
 from .errors import InvalidValue, NotAvailable
 from .procfs.meminfo import read_totalpages
-from .procfs.pid import read_pid1_is_global_init
+from .procfs.pid import c_div, read_pid1_is_global_init
 from .procfs.sysctl import read_kernel_release
 
 TYPE_CHECKING = False
@@ -68,12 +68,6 @@ ERAS = ("2.6.36", "2.6.39", "3.5", "3.14", "4.17", "5.9")  # each: the first rel
 _PER_MILLE_ERAS = ("2.6.36", "2.6.39")  # badness on the 1..1000 scale, not in pages
 _ROOT_BONUS_ERAS = ("2.6.36", "2.6.39", "3.5", "3.14")  # CAP_SYS_ADMIN got a bonus until 4.16
 LAST_SCANNED_WINS = (5, 3, 0)  # ties: the first scanned task kept before, the last since
-
-def c_div(a: int, b: int) -> int:
-    """C's integer division: truncates toward zero (Python's // floors)."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
 
 def kernel_version(release: str) -> Tuple[int, int, int]:
     """(6, 18, 44) from "6.18.44-fc-v657"; (2, 6, 32) from "2.6.32-754.el6.x86_64"."""

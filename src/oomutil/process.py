@@ -20,7 +20,8 @@ from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, OomutilError
 from .procfs.cgroup import parse_memory_cgroup
 from ._fs import read_parsed
-from .procfs.pid import CAP_SYS_RESOURCE, PidStat, PidStatus, parse_stat, parse_status, parse_uid_map
+from .procfs.pid import (CAP_SYS_RESOURCE, OOM_ADJUST_MAX, OOM_DISABLE, PidStat, PidStatus, parse_stat, parse_status,
+                         parse_uid_map, score_adj_to_oom_adj)
 from .procfs.piddir import PidDir
 from .procfs.sysctl import read_overcommit_memory
 from .root import Root, as_root
@@ -160,12 +161,31 @@ class Process:
             raise InvalidValue(f"oom_score_adj {value!r} is outside -1000..1000", pid=self.pid)
         with self.oneshot():
             d = self._pinned()
-            before = d.fresh("oom_score_adj", _fs.parse_int)
+            try:
+                before = d.fresh("oom_score_adj", _fs.parse_int)
+            except NotAvailable:  # a kernel before 2.6.36: only the legacy scale
+                self.set_oom_adj(score_adj_to_oom_adj(value))
+                return
             try:
                 _fs.write_text("oom_score_adj", str(value), dir_fd=d.fd, pid=self.pid)
             except AccessDenied as err:
                 raise AccessDenied(_why_denied(self.root, value, before), pid=self.pid,
                                    path=self.root.proc(self.pid, "oom_score_adj")) from err
+
+    def set_oom_adj(self, value: int) -> None:
+        """Write the legacy /proc/PID/oom_adj (-17 never kill .. 15), as set_oom_score_adj()
+        does; the kernel stores oom_score_adj = 1000 for 15, else value * 1000 / 17
+        (procfs/pid.oom_adj_to_score_adj()).  For kernels that have only oom_adj."""
+        if isinstance(value, bool) or not isinstance(value, int) or not OOM_DISABLE <= value <= OOM_ADJUST_MAX:
+            raise InvalidValue(f"oom_adj {value!r} is outside -17..15", pid=self.pid)
+        with self.oneshot():
+            d = self._pinned()
+            try:
+                _fs.write_text("oom_adj", str(value), dir_fd=d.fd, pid=self.pid)
+            except AccessDenied as err:
+                before = d.fresh("oom_adj", _fs.parse_int)
+                raise AccessDenied(_why_denied(self.root, value, before, "oom_adj"), pid=self.pid,
+                                   path=self.root.proc(self.pid, "oom_adj")) from err
 
     def oom_adj(self) -> Optional[int]:
         """/proc/PID/oom_adj, the legacy -17..15 view of oom_score_adj; None where absent."""
@@ -263,15 +283,18 @@ class Process:
         return hash((self.pid, self.start_time_ticks))
 
 
-def _why_denied(root: Root, value: int, before: int) -> str:
+def _why_denied(root: Root, value: int, before: int, knob: str = "oom_score_adj") -> str:
     """Why writing ``value`` over ``before`` was refused, as far as this process can tell."""
     try:
         caps = read_parsed(root.proc("self", "status"), parse_status).cap_eff or 0
     except OomutilError:
         caps = 0
+    if knob == "oom_adj" and value < before and not caps >> CAP_SYS_RESOURCE & 1:
+        return (f"cannot lower oom_adj from {before} to {value}: through the legacy oom_adj any lowering needs "
+                "CAP_SYS_RESOURCE, which this process lacks (oom_score_adj allows it down to the floor)")
     if value < before and not caps >> CAP_SYS_RESOURCE & 1:
-        return (f"cannot lower oom_score_adj from {before} to {value}: that needs CAP_SYS_RESOURCE, which this "
+        return (f"cannot lower {knob} from {before} to {value}: that needs CAP_SYS_RESOURCE, which this "
                 "process lacks (without it the value can only go up, or back down to the lowest value a "
                 "privileged process set for it: 0 unless set)")
-    return f"may not set oom_score_adj to {value}: the process belongs to another user (or a security policy refuses)"
+    return f"may not set {knob} to {value}: the process belongs to another user (or a security policy refuses)"
 

@@ -121,3 +121,49 @@ def test_run_sets_the_value_and_passes_the_status_through():
     assert shell.stdout.strip() == "137"  # 128 + SIGKILL, as a shell reports it
     missing = run_oomutil("run", "-n", "1", "--", "no-such-command-here")
     assert missing.returncode == 127 and "command not found" in missing.stderr
+
+
+def test_a_process_sharing_the_memory_changes_along_and_is_named(tmp_path):
+    from helpers import build_program
+
+    exe = build_program("shared_mm", tmp_path)
+    proc = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        _, parent, child = proc.stdout.readline().split()
+        out = run_oomutil("adj", "-p", parent, "-n", "300")
+        assert out.returncode == 0, out.stderr
+        assert read_int(f"/proc/{child}/oom_score_adj") == 300  # the kernel set both (4.7+)
+        assert f"  pid {child} (shared_mm) changed with it: it shares its memory (vfork)" in out.stdout
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def test_the_legacy_oom_adj_is_written_with_the_kernels_mapping(sleeper):
+    from oomutil.procfs.pid import oom_adj_to_score_adj, score_adj_to_oom_adj
+
+    # fs/proc/base.c: 15 is 1000; otherwise oom_adj * 1000 / 17 and back, truncating
+    assert [oom_adj_to_score_adj(a) for a in (-17, -1, 0, 1, 10, 15)] == [-1000, -58, 0, 58, 588, 1000]
+    assert [score_adj_to_oom_adj(s) for s in (-1000, -59, 0, 500, 999, 1000)] == [-17, -1, 0, 8, 15, 15]
+    child = sleeper()
+    for score_adj in (1, 58, 59, 500, 941, 942, 999, 1000):  # up only: allowed without CAP_SYS_RESOURCE
+        oomutil.Process(child.pid).set_oom_score_adj(score_adj)
+        assert read_int(f"/proc/{child.pid}/oom_adj") == score_adj_to_oom_adj(score_adj), score_adj
+    child = sleeper()
+    p = oomutil.Process(child.pid)
+    p.set_oom_adj(10)  # this kernel has both files: the kernel's own mapping shows
+    assert read_int(f"/proc/{child.pid}/oom_score_adj") == oom_adj_to_score_adj(10) == 588
+    assert read_int(f"/proc/{child.pid}/oom_adj") == score_adj_to_oom_adj(588) == 9
+    with pytest.raises(oomutil.InvalidValue, match="outside -17..15"):
+        p.set_oom_adj(16)
+
+
+def test_lowering_through_oom_adj_says_the_legacy_rule(sleeper):
+    child = sleeper()
+    p = oomutil.Process(child.pid)
+    p.set_oom_adj(10)
+    if _has_cap_sys_resource():
+        p.set_oom_adj(5)
+        return
+    with pytest.raises(oomutil.AccessDenied, match="through the legacy oom_adj any lowering needs CAP_SYS_RESOURCE"):
+        p.set_oom_adj(5)

@@ -27,6 +27,28 @@ PF_KTHREAD = 0x00200000
 # include/uapi/linux/capability.h: lowering oom_score_adj below the process's
 # oom_score_adj_min needs it (fs/proc/base.c __set_oom_adj())
 CAP_SYS_RESOURCE = 24
+# include/uapi/linux/oom.h: the legacy oom_adj scale, before oom_score_adj (2.6.36)
+OOM_DISABLE, OOM_ADJUST_MAX = -17, 15
+
+
+def c_div(a: int, b: int) -> int:
+    """C's integer division: truncates toward zero (Python's // floors).  The kernel's
+    arithmetic on oom_adj and on badness (badness.py) uses it."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def oom_adj_to_score_adj(oom_adj: int) -> int:
+    """What the kernel stores when oom_adj is written (fs/proc/base.c oom_adj_write(),
+    2.6.36+): 15 is 1000, else oom_adj * 1000 / 17 (-17 is -1000)."""
+    return 1000 if oom_adj == OOM_ADJUST_MAX else c_div(oom_adj * 1000, -OOM_DISABLE)
+
+
+def score_adj_to_oom_adj(score_adj: int) -> int:
+    """What /proc/PID/oom_adj shows for an oom_score_adj (oom_adj_read()): score_adj * 17 /
+    1000, at most 15 (942..1000 all read 15: measured on 6.18); the oom_adj to write on a
+    kernel that has only oom_adj."""
+    return min(c_div(score_adj * -OOM_DISABLE, 1000), OOM_ADJUST_MAX)
 
 
 class PidStat(Record):
