@@ -167,3 +167,10 @@ def test_lowering_through_oom_adj_says_the_legacy_rule(sleeper):
         return
     with pytest.raises(oomutil.AccessDenied, match="through the legacy oom_adj any lowering needs CAP_SYS_RESOURCE"):
         p.set_oom_adj(5)
+
+
+def test_choosing_nothing_says_so():
+    none = run_oomutil("adj", "--name", "^no-process-is-named-so$", "-n", "5")
+    assert (none.returncode, none.stdout) == (1, "") and "no process matches" in none.stderr
+    unchosen = run_oomutil("adj", "-n", "5")
+    assert unchosen.returncode == 2 and "name the processes" in unchosen.stderr

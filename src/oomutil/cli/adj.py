@@ -53,8 +53,8 @@ def run(args) -> int:
 
     root = Root(args.root)
     pids = _chosen(args, root)
-    if pids is None:
-        return 2
+    if not pids:  # said: None, no option chose any (usage); [], the rules matched nothing
+        return 2 if pids is None else 1
     if args.dry_run:
         if args.adjust is None:
             fail("--dry-run shows what -n VALUE would change: give -n")
