@@ -435,6 +435,18 @@ def snapshot(
     return top(root, sort="pid", kernel_threads=kernel_threads, cmdline=cmdline)
 
 
+def oom_score_adj_by_pid(root: Union[Root, str, None] = None) -> Dict[int, Optional[int]]:
+    """pid -> oom_score_adj of every process (None where it cannot be read): one read by
+    path per process, nothing else."""
+    key = _sort_key("adj", False)
+    scan = _Scan(as_root(root))
+    try:
+        key.ranked(scan, scan.pids())
+        return dict(key.ranked_values)
+    finally:
+        scan.close()
+
+
 def protected(root: Union[Root, str, None] = None) -> List[ProcessRecord]:
     """The processes at oom_score_adj -1000 (never chosen by the OOM killer): one read of
     oom_score_adj per process, records of those only (kernel threads read 0)."""

@@ -49,6 +49,7 @@ def adj_value(text: str) -> int:
 def run(args) -> int:
     from ..errors import OomutilError
     from ..process import Process
+    from ..rank import oom_score_adj_by_pid
     from ..root import Root
 
     root = Root(args.root)
@@ -61,6 +62,7 @@ def run(args) -> int:
             return 2
         return _dry_run(args, root, pids)
     failed = False
+    values = oom_score_adj_by_pid(root) if args.adjust is not None else {}
     for pid in pids:
         try:
             p = Process(pid, root)
@@ -69,19 +71,29 @@ def run(args) -> int:
             if args.adjust is None:
                 print(f"pid {pid} ({name}): oom_score_adj {adj}, oom_score {score}")
                 continue
-            others = _adj_of_all(root, exclude=pid)
             p.set_oom_score_adj(args.adjust)
             with p.oneshot():  # read back: what the kernel holds now
                 new_adj, new_score = p.oom_score_adj(), p.oom_score()
             print(f"pid {pid} ({name}): oom_score_adj {adj} -> {new_adj}, oom_score {score} -> {new_score}")
-            moved = [q for q, (comm, value) in _adj_of_all(root, exclude=pid).items()
-                     if q in others and others[q][1] != value and value == new_adj]
-            for q in moved:  # since 4.7 the kernel sets every process that shares the mm
-                print(f"  pid {q} ({others[q][0]}) changed with it: it shares its memory (vfork)")
+            # since 4.7 the kernel sets every process that shares the mm: who else moved
+            now = oom_score_adj_by_pid(root)
+            for q in sorted(q for q, v in now.items() if q != pid and q in values and values[q] != v == new_adj):
+                print(f"  pid {q} ({_name(q, root)}) changed with it: it shares its memory (vfork)")
+            values = now
         except OomutilError as err:
             fail(f"oom_score_adj {args.adjust}: {err}" if args.adjust is not None else str(err))
             failed = True
     return 1 if failed else 0
+
+
+def _name(pid: int, root) -> str:
+    from ..errors import OomutilError
+    from ..process import Process
+
+    try:
+        return Process(pid, root).name()
+    except OomutilError:  # gone meanwhile
+        return "?"
 
 
 def _chosen(args, root):
@@ -104,21 +116,14 @@ def _chosen(args, root):
     return pids
 
 
-def _adj_of_all(root, exclude: int) -> dict:
-    """pid -> (comm, oom_score_adj) of every other process (to see who changed along)."""
-    from ..rank import top
-
-    return {r.pid: (r.comm, r.oom_score_adj) for r in top(root, sort="pid") if r.pid != exclude}
-
-
 def _dry_run(args, root, pids) -> int:
     """The system-wide ranking (and each chosen process's cgroup's) before and after."""
+    from ..cgroups import process_cgroup
+    from ..errors import OomutilError
     from ..victim import predict
 
     wanted = {pid: args.adjust for pid in pids}
     scopes = ["/"]
-    from ..cgroups import process_cgroup
-    from ..errors import OomutilError
 
     for pid in pids:
         try:

@@ -9,13 +9,13 @@ limited cgroups; not every file of every process.
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from .. import __version__
+from .._fs import list_dir
 from ..badness import proc_oom_score
 from ..cgroup_names import within
 from ..cgroups import memory_cgroups
@@ -160,7 +160,7 @@ class OomCollector:
             out.add("oomutil_vmstat_oom_kill_total", [], count)
         shared["vmstat"] = count
         seen = shared["view"] = view(root)
-        out.add("oomutil_processes_visible", [], sum(1 for name in os.listdir(root.proc()) if name.isdigit()))
+        out.add("oomutil_processes_visible", [], sum(1 for name in list_dir(root.proc()) if name.isdigit()))
         if seen.threads_hidden is not None or seen.complete:
             out.add("oomutil_processes_hidden", [],
                     seen.processes_unreadable + (seen.threads_hidden or 0 if seen.hides_threads else 0))
