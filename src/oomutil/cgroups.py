@@ -20,13 +20,13 @@ from .procfs.mountinfo import Mount, parse_mountinfo
 from .procfs.pressure import Pressure
 from .root import Root, as_root
 from .sysfs import memcg_v1, memcg_v2
-from .sysfs.memcg import read_procs
+from .sysfs.memcg import read_inactive_file_bytes, read_procs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, List, Optional, Tuple, Union
 
-__all__ = ["MemoryCgroup", "Hierarchy", "memory_hierarchy", "memory_cgroups", "memory_cgroup",
+__all__ = ["MemoryCgroup", "Hierarchy", "CgroupLayout", "cgroup_layout", "working_set_bytes", "memory_hierarchy", "memory_cgroups", "memory_cgroup",
            "process_cgroup"]
 
 class Hierarchy(Record):
@@ -102,13 +102,18 @@ def _has_memory(directory: str) -> bool:
     return b"memory" in controllers.split()
 
 
+def _mounts(r: Root) -> List[Mount]:
+    """The root's mount table ([] where the tree has none or it cannot be read)."""
+    try:
+        return _fs.read_parsed(r.proc("self", "mountinfo"), parse_mountinfo)
+    except (NotAvailable, AccessDenied):
+        return []
+
+
 def memory_hierarchy(root: Union[Root, str, None] = None) -> Optional[Hierarchy]:
     """The hierarchy that holds the memory controller, or None if none is mounted."""
     r = as_root(root)
-    try:
-        mounts: List[Mount] = _fs.read_parsed(r.proc("self", "mountinfo"), parse_mountinfo)
-    except (NotAvailable, AccessDenied):
-        mounts = []
+    mounts = _mounts(r)
     v2 = None
     for m in mounts:
         directory = _under_root(r, m.mount_point)
@@ -126,6 +131,33 @@ def memory_hierarchy(root: Union[Root, str, None] = None) -> Optional[Hierarchy]
         if _has_memory(candidate):
             return Hierarchy(2, candidate, "/")
     return None
+
+
+class CgroupLayout(Record):
+    """How the cgroup filesystems are mounted (systemd's names for the three layouts)."""
+
+    mode: str  # "v2" (unified), "v1" (legacy), "hybrid" (v1 controllers, cgroup2 beside them), "none"
+    memory_version: Optional[int]  # the version of the hierarchy holding the memory controller
+    memory_directory: Optional[str]  # where that is, as the machine itself sees it
+
+
+def cgroup_layout(root: Union[Root, str, None] = None) -> CgroupLayout:
+    r = as_root(root)
+    kinds = {m.fstype for m in _mounts(r)} & {"cgroup", "cgroup2"}
+    if not kinds:  # a tree without mountinfo: what its directories show
+        base = r.sys("fs", "cgroup")
+        if os.path.isfile(os.path.join(base, "cgroup.controllers")):
+            kinds = {"cgroup2"}
+        elif os.path.isdir(os.path.join(base, "memory")) or os.path.isdir(os.path.join(base, "cpu")):
+            kinds = {"cgroup"} | ({"cgroup2"} if os.path.isdir(os.path.join(base, "unified")) else set())
+    mode = ("hybrid" if len(kinds) == 2 else "v2" if "cgroup2" in kinds else "v1" if kinds else "none")
+    h = memory_hierarchy(r)
+    if h is None:
+        return CgroupLayout(mode, None, None)
+    inside = h.directory
+    if not r.is_live and inside.startswith(r.path + os.sep):
+        inside = inside[len(r.path):]
+    return CgroupLayout(mode, h.version, inside)
 
 
 def _directory(h: Hierarchy, path: str) -> Optional[str]:
@@ -292,3 +324,15 @@ def cgroup_or_none(path: Optional[str], root: Root) -> Optional[MemoryCgroup]:
     except NotAvailable:
         return None
 
+
+
+def working_set_bytes(group: MemoryCgroup, root: Union[Root, str, None] = None) -> Optional[int]:
+    """The cgroup's usage minus its inactive page cache (memory.stat): the part of its usage
+    that reclaim cannot simply drop before an OOM, what kubelet and cAdvisor call the
+    working set.  The usage itself where memory.stat cannot be read; None without usage."""
+    if group.usage_bytes is None:
+        return None
+    h = memory_hierarchy(root)
+    directory = _directory(h, group.path) if h is not None else None
+    inactive = read_inactive_file_bytes(directory, group.version) if directory else None
+    return group.usage_bytes - min(inactive or 0, group.usage_bytes)

@@ -64,6 +64,11 @@ class Root:
         """Path below etc/ (the user database of a tree or host)."""
         return os.path.join(self.path, "etc", *parts)
 
+    def file(self, *parts: str) -> str:
+        """Path below the root outside proc/ and sys/: ``root.file("usr", "lib", "systemd")``
+        (unit and configuration files of a host or tree)."""
+        return os.path.join(self.path, *parts)
+
     def dev(self, *parts: str) -> str:
         """Path below dev/: ``root.dev("kmsg")``."""
         return os.path.join(self.path, "dev", *parts)

@@ -1,7 +1,8 @@
 """The ``oomutil`` command: argparse, one module per subcommand, one error handler.
 
 Exit codes: 0 success, 1 runtime error (a process, file or permission problem, named
-in a one-line message), 2 usage error.  Output to a closed pipe ends quietly with 0.
+in a one-line message), 2 usage error; ``system --check`` exits as a monitoring plugin
+(0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).  Output to a closed pipe ends quietly with 0.
 """
 
 from __future__ import annotations
@@ -115,6 +116,34 @@ def build_parser(only: Optional[str] = None, every: bool = False) -> argparse.Ar
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = _default_command(sys.argv[1:] if argv is None else list(argv))
+    if _command_in(argv) == "system" and any(len(a) > 3 and "--check".startswith(a) for a in argv):
+        return _monitoring_plugin(argv)
+    return _main(argv)
+
+
+def _monitoring_plugin(argv: List[str]) -> int:
+    """``system --check`` as a monitoring plugin: whatever keeps it from giving a status
+    (a usage error, an unreadable root) is UNKNOWN, exit 3, said on stdout where the
+    monitor reads it, never a usage error's 2 that a monitor would show as CRITICAL."""
+    import io
+    from contextlib import redirect_stderr
+
+    said = io.StringIO()
+    try:
+        with redirect_stderr(said):
+            code: Optional[int] = _main(argv)
+    except SystemExit as stop:
+        if not stop.code:  # --help
+            raise
+        code = None
+    if code in (0, 1, 2) and not said.getvalue():
+        return code
+    first = (said.getvalue().strip().splitlines() or ["no status"])[0]
+    print(f"OOM UNKNOWN - {first.split('error: ', 1)[-1] if 'error: ' in first else first.split(': ', 1)[-1]}")
+    return 3
+
+
+def _main(argv: List[str]) -> int:
     parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     if getattr(args, "root", None) == "":

@@ -12,8 +12,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Any, Callable, Iterable, List, Optional, Sequence
 
 from .._record import as_plain
-
-MISSING = "-"  # what a table shows for None (unreadable here, or absent on this kernel)
+from .._units import MISSING, human_bytes  # noqa: F401  (the CLI takes both from here)
 
 
 def add_formats(parser: Any) -> None:
@@ -112,20 +111,6 @@ def _csv_cell(value: Any) -> Any:
 
         return json.dumps(value)
     return value
-
-
-def human_bytes(n: Optional[int]) -> str:
-    """1536 -> '1.5 KiB'; IEC units, one decimal; None -> '-'."""
-    if n is None:
-        return MISSING
-    if abs(n) < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        value /= 1024
-        if abs(value) < 1024 or unit == "PiB":
-            break
-    return f"{value:.1f} {unit}"
 
 
 def cell(value: Any) -> str:

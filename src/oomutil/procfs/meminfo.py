@@ -32,6 +32,8 @@ class Meminfo(Record):
     swap_free_bytes: Optional[int]  # SwapFree:
     commit_limit_bytes: Optional[int]  # CommitLimit: enforced only with overcommit_memory=2
     committed_as_bytes: Optional[int]  # Committed_AS: memory committed by all processes (approximate)
+    zswap_bytes: Optional[int] = None  # Zswap: (5.19+) the compressed pool zswap holds in RAM
+    zswapped_bytes: Optional[int] = None  # Zswapped: (5.19+) the pages stored there, uncompressed
 
     @classmethod
     def from_fields(cls, fields: Dict[str, int]) -> "Meminfo":
@@ -44,6 +46,8 @@ class Meminfo(Record):
             swap_free_bytes=get("SwapFree"),
             commit_limit_bytes=get("CommitLimit"),
             committed_as_bytes=get("Committed_AS"),
+            zswap_bytes=get("Zswap"),
+            zswapped_bytes=get("Zswapped"),
         )
 
 

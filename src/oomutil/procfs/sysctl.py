@@ -25,6 +25,10 @@ class VmSettings(Record):
     panic_on_oom: Optional[int]  # /proc/sys/vm/panic_on_oom: 0 kill, 1 panic if system-wide, 2 always
     oom_kill_allocating_task: Optional[int]  # /proc/sys/vm/oom_kill_allocating_task
     oom_dump_tasks: Optional[int]  # /proc/sys/vm/oom_dump_tasks: log the task table on a kill
+    watermark_scale_factor: Optional[int]  # /proc/sys/vm/watermark_scale_factor (4.6+): kswapd's
+    #                                        head start, in 1/10000 of memory (default 10)
+    min_free_kbytes: Optional[int]  # /proc/sys/vm/min_free_kbytes: the min watermark, kept for atomic
+    #                                 allocations and reclaim itself
 
 
 def read_vm_settings(root: Root) -> VmSettings:

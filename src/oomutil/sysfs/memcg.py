@@ -55,3 +55,13 @@ class Counters(Record):
     memsw_usage_bytes: Optional[int] = None  # v1 with swap accounting
     memsw_limit_bytes: Optional[int] = None
     use_hierarchy: Optional[bool] = True  # v1 memory.use_hierarchy; always so in v2
+
+
+def read_inactive_file_bytes(directory: str, version: int) -> Optional[int]:
+    """The cgroup's inactive page cache (memory.stat), the first memory reclaim frees before
+    an OOM: v1 ``total_inactive_file`` (its subtree, as usage_in_bytes counts it), v2
+    ``inactive_file`` (hierarchical already).  None where memory.stat is unreadable."""
+    stat = read_file(directory, "memory.stat", parse_flat_keyed)
+    if stat is None:
+        return None
+    return stat.get("total_inactive_file" if version == 1 else "inactive_file")

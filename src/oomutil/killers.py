@@ -1,0 +1,324 @@
+"""Userspace OOM killers: earlyoom, nohang, systemd-oomd, oomd, low-memory-monitor and
+kubelet's eviction.  They act before the kernel does, on their own thresholds, and leave
+no trace in the kernel's counters; a machine without one (and without swap) waits for the
+kernel, which acts only once reclaim has failed, often after minutes of thrashing.
+
+Found from the running processes, the systemd unit files and the configuration files
+under the root, where readable.  Settings are given in each tool's own words (its option
+or key names) with its built-in defaults filled in, so "what it does here" is complete:
+
+- earlyoom: ``-m PERCENT[,KILL]`` / ``-s PERCENT[,KILL]`` (MemAvailable, SwapFree; default
+  10 and, for KILL, half of PERCENT), ``-M`` / ``-S`` in KiB; from its command line, else
+  EARLYOOM_ARGS in /etc/default/earlyoom (Debian) or /etc/sysconfig/earlyoom (Fedora).
+- nohang: the ``soft_``/``hard_threshold_*`` keys (0.2+) or ``*_min_sigterm``/``*_sigkill``
+  (0.1) of /etc/nohang/nohang.conf or nohang-desktop.conf (or its ``-c`` file).
+- systemd-oomd: [OOM] SwapUsedLimit (90%), DefaultMemoryPressureLimit (60%),
+  DefaultMemoryPressureDurationSec (30s) of oomd.conf and its drop-ins (oomd.conf(5)); it
+  acts only on units with ManagedOOMSwap= or ManagedOOMMemoryPressure=.
+- oomd: the detectors of each ruleset of /etc/oomd/oomd.json (or its ``--config``).
+- low-memory-monitor: /etc/low-memory-monitor.conf [Configuration] TriggerKernelOom; it
+  only warns unless that is true (its default is false).
+- kubelet: ``--eviction-hard`` (default ``memory.available<100Mi``), or evictionHard in
+  its ``--config`` file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+
+from ._record import Record
+
+from ._fs import decode, list_dir, none_if_unreadable, read_bytes
+from .errors import AccessDenied, NotAvailable
+from .root import Root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
+    from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+    from .rank import ProcessRecord
+
+__all__ = ["UserspaceKiller", "userspace_killers", "parse_earlyoom_args", "parse_config"]
+
+
+class UserspaceKiller(Record):
+    name: str  # "earlyoom", "nohang", "systemd-oomd", "oomd", "low-memory-monitor", "kubelet"
+    pids: Tuple[int, ...]  # its running processes (none: installed, not running)
+    unit: Optional[str]  # its systemd unit file, as the machine sees the path
+    enabled: Optional[bool]  # the unit is wanted by a target; None without a unit file
+    config: Optional[str]  # the configuration file read, as the machine sees the path
+    settings: Dict[str, str]  # its thresholds, in its own words, defaults filled in
+    kills: bool  # acts on its thresholds (low-memory-monitor only warns unless configured to)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.pids)
+
+
+class _Known(Record):
+    name: str
+    comms: Tuple[str, ...]  # comm is cut to 15 characters by the kernel (TASK_COMM_LEN)
+    units: Tuple[str, ...]
+    configs: Tuple[str, ...]  # below etc/
+
+
+_KNOWN = (
+    _Known("earlyoom", ("earlyoom",), ("earlyoom.service",), ("default/earlyoom", "sysconfig/earlyoom")),
+    _Known("nohang", ("nohang",), ("nohang.service", "nohang-desktop.service"),
+           ("nohang/nohang.conf", "nohang/nohang-desktop.conf")),
+    _Known("systemd-oomd", ("systemd-oomd",), ("systemd-oomd.service",), ()),
+    _Known("oomd", ("oomd", "oomd_bin"), ("oomd.service",), ("oomd/oomd.json", "oomd.json")),
+    _Known("low-memory-monitor", ("low-memory-moni",), ("low-memory-monitor.service",),
+           ("low-memory-monitor.conf",)),
+    _Known("kubelet", ("kubelet",), ("kubelet.service",), ()),
+)
+
+# Where systemd looks for unit files, in its order of precedence (systemd.unit(5)).
+_UNIT_DIRS = (("etc", "systemd", "system"), ("run", "systemd", "system"),
+              ("usr", "local", "lib", "systemd", "system"), ("usr", "lib", "systemd", "system"),
+              ("lib", "systemd", "system"))
+# systemd-oomd's main file: the first of these; then the drop-ins of all of them by file name.
+_OOMD_CONF_DIRS = (("etc", "systemd"), ("run", "systemd"), ("usr", "local", "lib", "systemd"),
+                   ("usr", "lib", "systemd"))
+_OOMD_DEFAULTS = {"SwapUsedLimit": "90%", "DefaultMemoryPressureLimit": "60%",
+                  "DefaultMemoryPressureDurationSec": "30s"}  # oomd.conf(5), systemd 248+
+
+
+# -- pure parsers -----------------------------------------------------------------------
+
+
+def parse_config(data: bytes) -> Dict[str, Dict[str, str]]:
+    """``key = value`` lines by [section] ("" before any): systemd's and GLib's key files,
+    nohang's config.  Comments (# and ;) and nohang's @-directives are skipped."""
+    sections: Dict[str, Dict[str, str]] = {"": {}}
+    current = sections[""]
+    for raw in decode(data).splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;@":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip(), {})
+        elif "=" in line:
+            key, _, value = line.partition("=")
+            current[key.strip()] = value.strip()
+    return sections
+
+
+def parse_earlyoom_args(args: Sequence[str]) -> Dict[str, str]:
+    """earlyoom's thresholds from its arguments, defaults filled in: ``-m 10,5`` means
+    SIGTERM below 10 % MemAvailable, SIGKILL below 5 % (KILL defaults to half of PERCENT)."""
+    given: Dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if len(arg) >= 2 and arg[0] == "-" and arg[1] in "msMS" and not arg.startswith("--"):
+            value = arg[2:] or (args[i + 1] if i + 1 < len(args) else "")
+            i += 1 if arg[2:] else 2
+            given[arg[:2]] = value
+            continue
+        i += 1
+    settings = {}
+    for percent, size in (("-m", "-M"), ("-s", "-S")):
+        if percent in given or size not in given:
+            term, _, kill = given.get(percent, "10").partition(",")
+            settings[percent] = f"{term},{kill or _half(term)}"
+        if size in given:
+            term, _, kill = given[size].partition(",")
+            settings[size] = f"{term},{kill or _half(term)}"
+    return settings
+
+
+def _half(number: str) -> str:
+    try:
+        return f"{float(number) / 2:g}"
+    except ValueError:
+        return "?"
+
+
+def parse_oomd_json(data: bytes) -> Dict[str, str]:
+    """ruleset name -> its detectors, ``pressure_above(resource=memory, threshold=80)``."""
+    try:
+        doc = json.loads(decode(data))
+    except ValueError:
+        return {}
+    settings = {}
+    for n, ruleset in enumerate(doc.get("rulesets", []) if isinstance(doc, dict) else []):
+        if not isinstance(ruleset, dict):
+            continue
+        detectors = []
+        for group in ruleset.get("detectors", []):
+            for d in group if isinstance(group, list) else []:
+                if isinstance(d, dict) and "name" in d:
+                    args = d.get("args", {})
+                    shown = ", ".join(f"{k}={v}" for k, v in args.items() if k != "cgroup") \
+                        if isinstance(args, dict) else ""
+                    detectors.append(f"{d['name']}({shown})")
+        settings[str(ruleset.get("name", n))] = "; ".join(detectors)
+    return settings
+
+
+_NOHANG_KEY = re.compile(r"^(soft|hard)_threshold_|_(min|max)_sig(term|kill)$")
+
+
+def nohang_settings(config: Dict[str, Dict[str, str]]) -> Dict[str, str]:
+    return {k: v for k, v in config.get("", {}).items() if _NOHANG_KEY.search(k)}
+
+
+def _option(args: Sequence[str], *names: str) -> Optional[str]:
+    """The value of ``--name=value`` or ``--name value`` (or ``-c value``) in ``args``."""
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(name + "="):
+                return arg[len(name) + 1:]
+    return None
+
+
+def kubelet_settings(args: Sequence[str], config_text: Optional[str]) -> Dict[str, str]:
+    """kubelet's hard eviction thresholds (it evicts pods, killing them, when crossed)."""
+    flag = _option(args, "--eviction-hard")
+    if flag is not None:
+        return {"eviction-hard": flag}
+    if config_text:
+        m = re.search(r"^evictionHard:\s*\n((?:[ \t]+\S.*\n?)+)", config_text, re.M)
+        if m:
+            pairs = re.findall(r"^\s+\"?([\w.]+)\"?\s*:\s*\"?([^\"\s]+)\"?", m.group(1), re.M)
+            return {"eviction-hard": ",".join(f"{k}<{v}" for k, v in pairs)}
+    return {"eviction-hard": "memory.available<100Mi"}  # kubelet's default
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+def _shown(root: Root, path: str) -> str:
+    """A path under the root as the machine itself sees it."""
+    return path[len(root.path):] if not root.is_live and path.startswith(root.path + os.sep) else path
+
+
+def _read(path: str) -> Optional[bytes]:
+    return none_if_unreadable(read_bytes, path)
+
+
+def _unit(root: Root, known: _Known) -> Tuple[Optional[str], Optional[bool]]:
+    for unit in known.units:
+        for parts in _UNIT_DIRS:
+            path = root.file(*parts, unit)
+            if os.path.lexists(path):
+                return _shown(root, path), _wanted(root, unit)
+    return None, None
+
+
+def _wanted(root: Root, unit: str) -> bool:
+    """Is the unit enabled: a symlink to it in a .wants directory of /etc/systemd/system?"""
+    base = root.file("etc", "systemd", "system")
+    try:
+        names = list_dir(base)
+    except (NotAvailable, AccessDenied):
+        return False
+    return any(n.endswith(".wants") and os.path.lexists(os.path.join(base, n, unit)) for n in names)
+
+
+def _args(process: ProcessRecord) -> List[str]:
+    try:
+        return shlex.split(process.cmdline or "")
+    except ValueError:
+        return (process.cmdline or "").split()
+
+
+def _names(process: ProcessRecord) -> Tuple[str, ...]:
+    """comm, and the base names of argv[0] and argv[1] (a Python daemon's comm is its
+    interpreter's when started as ``python3 /usr/sbin/nohang``)."""
+    args = _args(process)[:2]
+    return (process.comm or "",) + tuple(os.path.basename(a) for a in args)
+
+
+def _systemd_oomd(root: Root) -> Tuple[Optional[str], Dict[str, str]]:
+    main = None
+    for parts in _OOMD_CONF_DIRS:
+        path = root.file(*parts, "oomd.conf")
+        if _read(path) is not None:
+            main = path
+            break
+    dropins: Dict[str, str] = {}
+    for parts in _OOMD_CONF_DIRS:
+        directory = root.file(*parts, "oomd.conf.d")
+        try:
+            names = list_dir(directory)
+        except (NotAvailable, AccessDenied):
+            continue
+        for name in names:  # a file in /etc hides one of the same name further down
+            if name.endswith(".conf") and name not in dropins:
+                dropins[name] = os.path.join(directory, name)
+    settings = dict(_OOMD_DEFAULTS)
+    for path in ([main] if main else []) + [dropins[n] for n in sorted(dropins)]:
+        settings.update((k, v) for k, v in parse_config(_read(path) or b"").get("OOM", {}).items()
+                        if k in _OOMD_DEFAULTS)
+    return (_shown(root, main) if main else None), settings
+
+
+def _config(root: Root, known: _Known, args: Sequence[str], unit: Optional[str]) -> Tuple[Optional[str], Dict[str, str], bool]:
+    """(the config file read, the settings, does it kill) for one killer."""
+    name = known.name
+    if name == "systemd-oomd":
+        path, settings = _systemd_oomd(root)
+        return path, settings, True
+    given = _option(args, "-c", "--config", "-C")
+    candidates = [root.file(given.lstrip("/"))] if given else []
+    etc = [root.etc(c) for c in known.configs]
+    if name == "nohang" and unit and unit.endswith("nohang-desktop.service"):
+        etc.reverse()
+    for path in candidates + etc:
+        data = _read(path)
+        if data is None:
+            continue
+        shown = _shown(root, path)
+        if name == "earlyoom":
+            line = parse_config(data).get("", {}).get("EARLYOOM_ARGS", "").strip("\"'")
+            return shown, parse_earlyoom_args(args[1:] or shlex.split(line)), True
+        if name == "nohang":
+            return shown, nohang_settings(parse_config(data)), True
+        if name == "oomd":
+            return shown, parse_oomd_json(data), True
+        if name == "low-memory-monitor":
+            value = parse_config(data).get("Configuration", {}).get("TriggerKernelOom", "false")
+            return shown, {"TriggerKernelOom": value}, value.lower() in ("true", "1", "yes")
+        if name == "kubelet":
+            return shown, kubelet_settings(args, decode(data)), True
+    if name == "earlyoom":
+        return None, parse_earlyoom_args(args[1:]), True
+    if name == "low-memory-monitor":
+        return None, {"TriggerKernelOom": "false"}, False
+    if name == "kubelet":
+        return None, kubelet_settings(args, None), True
+    return None, {}, True
+
+
+def userspace_killers(root: Root, processes: Iterable[ProcessRecord]) -> List[UserspaceKiller]:
+    """The userspace OOM killers installed or running under ``root``.  ``processes``: a
+    snapshot with command lines (rank.snapshot(root, cmdline=True))."""
+    running: Dict[str, List[ProcessRecord]] = {}
+    for p in processes:
+        names = _names(p)
+        for known in _KNOWN:
+            if any(n in known.comms for n in names):
+                running.setdefault(known.name, []).append(p)
+                break
+    found = []
+    for known in _KNOWN:
+        procs = running.get(known.name, [])
+        unit, enabled = _unit(root, known)
+        args = _args(procs[0]) if procs else []
+        if known.name == "kubelet" and not procs and unit is None:
+            continue
+        config, settings, kills = _config(root, known, args, unit)
+        if not procs and unit is None and config is None:
+            continue
+        if known.name == "systemd-oomd" and not procs and unit is None:
+            continue  # oomd.conf ships with systemd: only the unit or the process says it is there
+        found.append(UserspaceKiller(known.name, tuple(p.pid for p in procs), unit, enabled, config,
+                                     settings, kills))
+    return found
