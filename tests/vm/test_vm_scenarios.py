@@ -91,3 +91,20 @@ def test_capture_of_a_v2_host_replays(scenario):
     r = scenario("scenario_7_capture")
     assert "cgroup2" in r["manifest"] and "kernel release: 6.1." in r["manifest"]
     assert r["files"] > 100 and (r["replay_rc"], r["replay_stderr"]) == (0, "")
+
+
+def test_checks_on_a_v2_host(scenario):
+    r = scenario("scenario_8_checks")
+    near, big = r["found"]["OOM006"], r["found"]["OOM004"]
+    assert "/vK" in near["subjects"] and r["limited"]["/vK"]["limit_bytes"] == 64 << 20
+    assert r["limited"]["/vK"]["working_set_bytes"] >= 0.95 * (64 << 20)
+    unkillable_pid = r["hog_pids"][1]
+    assert f"{unkillable_pid}:python3" in big["subjects"]
+    assert r["unkillable"][0]["pid"] == unkillable_pid and r["unkillable"][0]["rss_bytes"] >= 100 << 20
+    assert r["cgroups"] == {"mode": "v2", "memory_version": 2, "memory_directory": "/sys/fs/cgroup"}
+    assert [a["filename"] for a in r["swap_areas"]] == [line.split()[0] for line in r["swaps"].splitlines()[1:]]
+    assert ("OOM007" in r["not_evaluated"]) == (not r["psi_readable"])
+    assert r["status"] == "warning" and r["check"]["rc"] == 1 and r["check"]["first"].startswith("OOM WARNING - ")
+    assert r["check_all_ignored"]["rc"] == 0 and r["check_all_ignored"]["first"].startswith("OOM OK - ")
+    assert r["check_panic"]["rc"] == 2 and r["check_panic"]["first"].startswith("OOM CRITICAL - OOM001 panic_on_oom=2")
+    assert r["check"]["stderr"] == r["check_panic"]["stderr"] == ""

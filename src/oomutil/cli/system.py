@@ -184,9 +184,11 @@ def _swap(p: Posture) -> str:
         text += f"; zswap {'on (' + (p.zswap.compressor or '?') + ')' if p.zswap.enabled else 'off'}"
         if p.zswap.enabled and m is not None and m.zswap_bytes is not None:
             text += f" holding {human_bytes(m.zswapped_bytes)} in {human_bytes(m.zswap_bytes)}"
+    swapping = {a.filename for a in p.swap_areas or ()}
     used = [z for z in p.zram if z.disksize_bytes]
     if used:
-        text += "; zram " + ", ".join(f"{z.name} {human_bytes(z.disksize_bytes)}" for z in used)
+        text += "; " + ", ".join(f"{z.name} {human_bytes(z.disksize_bytes)}"
+                                 f"{'' if f'/dev/{z.name}' in swapping else ' (not swap)'}" for z in used)
     return text
 
 
