@@ -78,3 +78,20 @@ def test_top_cgroups_victim_and_metrics_read_the_same_through_host(tmp_path):
                       for f in parser.text_string_to_metric_families(text) for s in f.samples if s.name in keep)
 
     assert fixed(_in_namespace(tmp_path, "metrics")) == fixed(_on_host("metrics"))
+
+
+def test_system_reads_the_same_through_host(tmp_path):
+    """`system`: the same settings, layout, cgroups and findings through /host (the host's
+    /etc is not bound here, so the userspace killers, read from unit and config files, are
+    left out)."""
+
+    def still(text):
+        d = json.loads(text)
+        return (d["kernel_release"], d["era"], d["vm"], d["cgroups"], [g["path"] for g in d["limited_cgroups"]],
+                d["swap_areas"], d["zswap"], [z["name"] for z in d["zram"]],
+                [f["code"] for f in d["checks"]["findings"] if f["code"] != "OOM003"], d["checks"]["not_evaluated"],
+                [(u["pid"], u["comm"]) for u in d["unkillable"]])
+
+    inside = still(_in_namespace(tmp_path, "system", "--json"))
+    assert inside == still(_on_host("system", "--json"))
+    assert not (inside[3]["memory_directory"] or "").startswith(str(tmp_path))  # as the host sees it

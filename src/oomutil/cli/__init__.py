@@ -136,6 +136,9 @@ def _monitoring_plugin(argv: List[str]) -> int:
         if not stop.code:  # --help
             raise
         code = None
+    except Exception as err:  # a bug: still a status the monitor can show, with what went wrong
+        print(f"OOM UNKNOWN - internal error: {type(err).__name__}: {err}")
+        return 3
     if code in (0, 1, 2) and not said.getvalue():
         return code
     first = (said.getvalue().strip().splitlines() or ["no status"])[0]
