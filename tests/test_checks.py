@@ -108,15 +108,17 @@ def test_oom003_no_swap_no_killer(tmp_path):
     assert posture(swap).swap_areas[0].filename == "/swapfile"
 
 
-def _running(tmp_path, name: str, comm: str, files: dict = {}) -> str:
-    """The v1 capture with process PID renamed ``comm`` (a killer running), plus ``files``."""
+def _running(tmp_path, name: str, comm: str, files: dict = {}, args=()) -> str:
+    """The v1 capture with process PID renamed ``comm`` (a killer running with ``args``),
+    plus ``files``."""
     status = (V1 / f"proc/{PID}/status").read_text().replace("Name:\tpython3", f"Name:\t{comm}")
     return tree(tmp_path, {f"proc/{PID}/comm": comm + "\n", f"proc/{PID}/status": status,
-                           f"proc/{PID}/cmdline": name + "\0", **files})
+                           f"proc/{PID}/cmdline": "".join(a + "\0" for a in (name, *args)), **files})
 
 
 def test_oom003_quiet_with_a_killer_running_and_loud_with_one_that_only_warns(tmp_path):
-    root = _running(tmp_path / "a", "earlyoom", "earlyoom", {"etc/default/earlyoom": 'EARLYOOM_ARGS="-m 4 -s 8,2"\n'})
+    root = _running(tmp_path / "a", "earlyoom", "earlyoom", {"etc/default/earlyoom": 'EARLYOOM_ARGS="-m 4 -s 8,2"\n'},
+                    args=("-m", "4", "-s", "8,2"))  # as the unit starts it: earlyoom $EARLYOOM_ARGS
     assert finding(root, "OOM003") is None
     (k,) = posture(root).userspace_killers
     assert (k.name, k.pids, k.config, k.settings, k.kills) == (
@@ -266,7 +268,7 @@ def test_json_keys(cli):
     assert code == 0 and err == ""
     doc = json.loads(out)
     assert list(doc) == ["kernel_release", "era", "vm", "meminfo", "swap_areas", "zswap", "zram", "pressure",
-                         "oom_kill_count", "cgroups", "limited_cgroups", "userspace_killers", "unkillable", "checks"]
+                         "oom_kill_count", "cgroups", "limited_cgroups", "userspace_killers", "unkillable", "view", "checks"]
     assert set(doc["vm"]) >= {"overcommit_memory", "panic_on_oom", "oom_kill_allocating_task", "oom_dump_tasks",
                               "watermark_scale_factor", "min_free_kbytes"}
     assert doc["cgroups"] == {"mode": "v2", "memory_version": 2, "memory_directory": "/sys/fs/cgroup"}
@@ -353,7 +355,61 @@ def test_systemd_oomd_defaults_and_drop_ins(tmp_path):
     })
     (k,) = posture(root).userspace_killers
     assert k.config == "/usr/lib/systemd/oomd.conf" and k.settings == {
-        "SwapUsedLimit": "80%", "DefaultMemoryPressureLimit": "50%", "DefaultMemoryPressureDurationSec": "30s"}
+        "SwapUsedLimit": "80%", "DefaultMemoryPressureLimit": "50%", "DefaultMemoryPressureDurationSec": "30s",
+        "ManagedOOM": "none"}
+    assert not k.kills and "systemd-oomd running, set not to kill" in finding(root, "OOM003").detail
+    # a unit that hands its cgroup to systemd-oomd (as Fedora's drop-ins do) makes it act
+    drop_in = Path(root) / "usr/lib/systemd/system/user@.service.d/10-oomd-user-service-defaults.conf"
+    drop_in.parent.mkdir(parents=True)
+    drop_in.write_text("[Service]\nManagedOOMMemoryPressure=kill\nManagedOOMMemoryPressureLimit=50%\n")
+    (k,) = posture(root).userspace_killers
+    assert k.kills and k.settings["ManagedOOM"] == "user@.service" and finding(root, "OOM003") is None
+
+
+def test_fedoras_earlyoom_config_a_masked_unit_and_odd_oomd_json(tmp_path):
+    root = tree(tmp_path, {
+        "etc/sysconfig/earlyoom": "EARLYOOM_ARGS=\"-r 0 -m 4 -n --avoid '^(dnf|packagekitd|gnome-shell)$'\"\n",
+        "etc/oomd/oomd.json": '{"rulesets": [{"name": "x", "detectors": 5}]}',
+    })
+    masked = Path(root) / "etc/systemd/system/nohang.service"
+    masked.parent.mkdir(parents=True, exist_ok=True)
+    masked.symlink_to("/dev/null")
+    found = {k.name: k for k in posture(root).userspace_killers}
+    assert found["earlyoom"].settings == {"-m": "4,2", "-s": "10,5"} and found["earlyoom"].pids == ()
+    assert found["oomd"].settings == {"x": ""} and "nohang" not in found
+    assert killers.shell_words("\"-m 4 --avoid '^(a|b)$'\"") == ["-m", "4", "--avoid", "^(a|b)$"]
+    assert killers.shell_words("'unbalanced") == ["unbalanced"]
+
+
+def test_kubelet_without_memory_eviction_does_not_count(tmp_path):
+    yaml = "evictionHard:\n  nodefs.available: 10%\n"  # the other defaults become 0 (kubelet docs)
+    root = _running(tmp_path, "kubelet", "kubelet", {"var/lib/kubelet/config.yaml": yaml},
+                    args=("--config=/var/lib/kubelet/config.yaml",))
+    (k,) = posture(root).userspace_killers
+    assert k.settings == {"eviction-hard": "nodefs.available<10%"} and not k.kills
+    assert finding(root, "OOM003") is not None
+
+
+def test_partial_process_view_leaves_oom003_and_oom004_unjudged(tmp_path):
+    root = Path(tree(tmp_path, {"proc/loadavg": "0.00 0.00 0.00 1/200 999\n"}))
+    mountinfo = root / "proc" / "self" / "mountinfo"
+    mountinfo.unlink()  # a link into the capturing process's directory
+    mountinfo.write_text("22 1 0:20 / /proc rw,relatime - proc proc rw,hidepid=invisible\n")
+    for d in (root / "proc").iterdir():  # what hidepid=invisible shows another user: little
+        if d.name.isdigit() and int(d.name) not in (1, PID):
+            shutil.rmtree(d)
+    report = run_checks(posture(str(root)))
+    assert {"OOM003", "OOM004"} <= set(report.not_evaluated) and "hidepid" in report.not_evaluated["OOM003"]
+    r = run_oomutil("--root", root, "system", "--check")
+    assert "unkillable=" not in r.stdout  # nothing to say of processes it cannot see
+
+
+def test_check_without_the_basics_is_unknown(tmp_path):
+    (tmp_path / "proc").mkdir()  # a /host whose /proc was not mounted
+    (tmp_path / "sys").mkdir()
+    r = run_oomutil("--root", tmp_path, "system", "--check")
+    assert (r.returncode, r.stdout) == (3, "OOM UNKNOWN - cannot read /proc/meminfo under this root: no status to give\n")
+    assert run_oomutil("--root", tmp_path, "system").returncode == 0  # the report says what it could not read
 
 
 def test_parse_swaps_zram_and_escapes():
@@ -380,3 +436,12 @@ def test_docs_list_every_check():
     doc = (Path(__file__).parent.parent / "docs" / "checks.md").read_text()
     headings = re.findall(r"^## (OOM\d{3}) (\w+): (.+)$", doc, re.M)
     assert [(c.code, c.severity, c.title) for c in CHECKS] == headings
+
+
+def test_a_python_daemon_is_found_by_its_script_and_a_reader_of_its_config_is_not(tmp_path):
+    other = 29534  # another process of the capture, renamed less
+    status = re.sub(r"^Name:.*$", "Name:\tless", (V1 / f"proc/{other}/status").read_text(), flags=re.M)
+    root = tree(tmp_path, {f"proc/{PID}/cmdline": "python3\0-u\0/usr/sbin/nohang\0--monitor\0",
+                           f"proc/{other}/comm": "less\n", f"proc/{other}/status": status,
+                           f"proc/{other}/cmdline": "less\0/etc/default/earlyoom\0"})
+    assert [(k.name, k.pids) for k in posture(root).userspace_killers] == [("nohang", (PID,))]

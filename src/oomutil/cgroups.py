@@ -326,13 +326,15 @@ def cgroup_or_none(path: Optional[str], root: Root) -> Optional[MemoryCgroup]:
 
 
 
-def working_set_bytes(group: MemoryCgroup, root: Union[Root, str, None] = None) -> Optional[int]:
+def working_set_bytes(group: MemoryCgroup, root: Union[Root, str, None] = None, *,
+                      hierarchy: Optional[Hierarchy] = None) -> Optional[int]:
     """The cgroup's usage minus its inactive page cache (memory.stat): the part of its usage
     that reclaim cannot simply drop before an OOM, what kubelet and cAdvisor call the
-    working set.  The usage itself where memory.stat cannot be read; None without usage."""
+    working set.  The usage itself where memory.stat cannot be read; None without usage.
+    ``hierarchy``: memory_hierarchy(root), when the caller has it already."""
     if group.usage_bytes is None:
         return None
-    h = memory_hierarchy(root)
+    h = hierarchy or memory_hierarchy(root)
     directory = _directory(h, group.path) if h is not None else None
     inactive = read_inactive_file_bytes(directory, group.version) if directory else None
     return group.usage_bytes - min(inactive or 0, group.usage_bytes)

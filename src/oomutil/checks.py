@@ -64,6 +64,9 @@ class _Missing(Exception):
     """The input of a check is absent here (an old kernel, a tree without the file)."""
 
 
+_PARTIAL = "this /proc shows only part of the processes (hidepid, or another pid namespace)"
+
+
 def _need(value, what: str):
     if value is None:
         raise _Missing(what)
@@ -126,14 +129,16 @@ def _commit_limit(p: Posture) -> Result:
 @_check("OOM003", "warning", "no swap and no userspace OOM killer",
         "Without swap or an early killer, a machine out of memory first drops its page cache and "
         "thrashes on executable pages, often unresponsive for minutes, before the kernel kills.",
-        "Run earlyoom, nohang or systemd-oomd (with swap or zram), or add swap; ignore OOM003 "
-        "where freezing is acceptable.")
+        "Run earlyoom or nohang (or systemd-oomd, on cgroup v2), with swap or zram, or add swap; "
+        "ignore OOM003 where freezing is acceptable.")
 def _no_swap_no_killer(p: Posture) -> Result:
     m = _need(p.meminfo, "no /proc/meminfo")
     swap = _need(m.swap_total_bytes, "no SwapTotal in /proc/meminfo")
     acting = [k.name for k in p.userspace_killers if k.running and k.kills]
     if swap or acting:
         return None
+    if not p.view.complete:
+        raise _Missing(_PARTIAL)
     idle = [f"{k.name} {'running, set not to kill' if k.running else 'installed, not running'}"
             for k in p.userspace_killers]
     return "warning", "no swap, no userspace OOM killer running" + (f" ({'; '.join(idle)})" if idle else ""), ()
@@ -150,6 +155,8 @@ def _big_unkillable(p: Posture) -> Result:
     big = [u for u in p.unkillable
            if _percent((u.rss_bytes or 0) + (u.swap_bytes or 0), total) >= UNKILLABLE_PERCENT]
     if not big:
+        if not p.view.complete:
+            raise _Missing(_PARTIAL)
         return None
     held = sum((u.rss_bytes or 0) + (u.swap_bytes or 0) for u in big)
     shown = ", ".join(f"{u.comm} ({u.pid}) {human_bytes((u.rss_bytes or 0) + (u.swap_bytes or 0))}" for u in big[:3])
@@ -201,7 +208,7 @@ def _near_limit(p: Posture) -> Result:
 
 
 @_check("OOM007", "critical", "memory pressure: tasks stalled on memory",
-        "PSI full avg10 is the share of the last 10 s in which every runnable task waited for "
+        "PSI full avg10 is the share of the last 10 s in which all non-idle tasks waited for "
         "memory: the machine is thrashing now (warning from 10%, critical from 40%; "
         "systemd-oomd acts at 60% by default).",
         "Find what grows (oomutil top, oomutil cgroups) and free memory, or let a userspace "

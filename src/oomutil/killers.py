@@ -145,11 +145,13 @@ def parse_oomd_json(data: bytes) -> Dict[str, str]:
     except ValueError:
         return {}
     settings = {}
-    for n, ruleset in enumerate(doc.get("rulesets", []) if isinstance(doc, dict) else []):
+    rulesets = doc.get("rulesets") if isinstance(doc, dict) else None
+    for n, ruleset in enumerate(rulesets if isinstance(rulesets, list) else []):
         if not isinstance(ruleset, dict):
             continue
         detectors = []
-        for group in ruleset.get("detectors", []):
+        groups = ruleset.get("detectors")
+        for group in groups if isinstance(groups, list) else []:
             for d in group if isinstance(group, list) else []:
                 if isinstance(d, dict) and "name" in d:
                     args = d.get("args", {})
@@ -208,6 +210,8 @@ def _unit(root: Root, known: _Known) -> Tuple[Optional[str], Optional[bool]]:
         for parts in _UNIT_DIRS:
             path = root.file(*parts, unit)
             if os.path.lexists(path):
+                if os.path.islink(path) and os.readlink(path) == "/dev/null":
+                    return None, None  # masked: systemd will not start it
                 return _shown(root, path), _wanted(root, unit)
     return None, None
 
@@ -230,10 +234,14 @@ def _args(process: ProcessRecord) -> List[str]:
 
 
 def _names(process: ProcessRecord) -> Tuple[str, ...]:
-    """comm, and the base names of argv[0] and argv[1] (a Python daemon's comm is its
-    interpreter's when started as ``python3 /usr/sbin/nohang``)."""
-    args = _args(process)[:2]
-    return (process.comm or "",) + tuple(os.path.basename(a) for a in args)
+    """comm, and for an interpreter the base name of its script: nohang started as
+    ``python3 /usr/sbin/nohang`` has python3's comm.  (Not any argv[1]: ``less
+    /etc/default/earlyoom`` is no earlyoom.)"""
+    comm = process.comm or ""
+    if comm.startswith("python"):
+        script = next((a for a in _args(process)[1:] if not a.startswith("-")), "")
+        return comm, os.path.basename(script)
+    return (comm,)
 
 
 def _systemd_oomd(root: Root) -> Tuple[Optional[str], Dict[str, str]]:
@@ -260,12 +268,55 @@ def _systemd_oomd(root: Root) -> Tuple[Optional[str], Dict[str, str]]:
     return (_shown(root, main) if main else None), settings
 
 
+_MANAGED = re.compile(rb"^\s*ManagedOOM(Swap|MemoryPressure)\s*=\s*kill\s*$", re.M)
+
+
+def _managed_units(root: Root) -> List[str]:
+    """The units (and drop-ins) that hand a cgroup to systemd-oomd (ManagedOOMSwap=kill or
+    ManagedOOMMemoryPressure=kill, systemd.resource-control(5)): without one it kills nothing."""
+    found = []
+    for parts in _UNIT_DIRS:
+        base = root.file(*parts)
+        try:
+            names = sorted(list_dir(base))
+        except (NotAvailable, AccessDenied):
+            continue
+        for name in names:
+            paths = [os.path.join(base, name)]
+            if name.endswith(".d"):
+                try:
+                    paths = [os.path.join(base, name, n) for n in sorted(list_dir(paths[0])) if n.endswith(".conf")]
+                except (NotAvailable, AccessDenied):
+                    continue
+            elif not name.endswith((".service", ".slice", ".scope")):
+                continue
+            for path in paths:
+                data = _read(path) if os.path.isfile(path) else None
+                if data and _MANAGED.search(data):
+                    found.append(name[:-2] if name.endswith(".d") else name)
+                    break
+    return sorted(set(found))
+
+
+def shell_words(line: str) -> List[str]:
+    """The words of a shell variable's value as the shell would pass them:
+    ``"-m 4 --avoid '^(dnf|rpm)$'"`` -> ``-m``, ``4``, ``--avoid``, ``^(dnf|rpm)$``."""
+    try:
+        words = shlex.split(line)
+        return shlex.split(words[0]) if len(words) == 1 else words
+    except ValueError:
+        return line.strip("\"'").split()
+
+
 def _config(root: Root, known: _Known, args: Sequence[str], unit: Optional[str]) -> Tuple[Optional[str], Dict[str, str], bool]:
     """(the config file read, the settings, does it kill) for one killer."""
     name = known.name
     if name == "systemd-oomd":
         path, settings = _systemd_oomd(root)
-        return path, settings, True
+        managed = _managed_units(root)
+        settings["ManagedOOM"] = ", ".join(managed[:3]) + (f" and {len(managed) - 3} more" if len(managed) > 3 else "") \
+            if managed else "none"
+        return path, settings, bool(managed)
     given = _option(args, "-c", "--config", "-C")
     candidates = [root.file(given.lstrip("/"))] if given else []
     etc = [root.etc(c) for c in known.configs]
@@ -276,24 +327,26 @@ def _config(root: Root, known: _Known, args: Sequence[str], unit: Optional[str])
         if data is None:
             continue
         shown = _shown(root, path)
-        if name == "earlyoom":
-            line = parse_config(data).get("", {}).get("EARLYOOM_ARGS", "").strip("\"'")
-            return shown, parse_earlyoom_args(args[1:] or shlex.split(line)), True
+        if name == "earlyoom":  # a running earlyoom's own arguments win over the file's
+            line = parse_config(data).get("", {}).get("EARLYOOM_ARGS", "")
+            return shown, parse_earlyoom_args(args[1:] if args else shell_words(line)), True
         if name == "nohang":
             return shown, nohang_settings(parse_config(data)), True
         if name == "oomd":
             return shown, parse_oomd_json(data), True
-        if name == "low-memory-monitor":
+        if name == "low-memory-monitor":  # a GKeyFile boolean: true/false or 1/0
             value = parse_config(data).get("Configuration", {}).get("TriggerKernelOom", "false")
-            return shown, {"TriggerKernelOom": value}, value.lower() in ("true", "1", "yes")
+            return shown, {"TriggerKernelOom": value}, value in ("true", "1")
         if name == "kubelet":
-            return shown, kubelet_settings(args, decode(data)), True
+            settings = kubelet_settings(args, decode(data))
+            return shown, settings, "memory.available" in settings["eviction-hard"]
     if name == "earlyoom":
         return None, parse_earlyoom_args(args[1:]), True
     if name == "low-memory-monitor":
         return None, {"TriggerKernelOom": "false"}, False
     if name == "kubelet":
-        return None, kubelet_settings(args, None), True
+        settings = kubelet_settings(args, None)
+        return None, settings, "memory.available" in settings["eviction-hard"]
     return None, {}, True
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from ._record import Record
 
 from ._fs import none_if_unreadable
+from .errors import AccessDenied, NotAvailable, ParseError
 from .badness import OOM_SCORE_ADJ_MIN, era_of
-from .cgroups import CgroupLayout, cgroup_layout, memory_cgroups, working_set_bytes
+from .cgroups import CgroupLayout, cgroup_layout, memory_cgroups, memory_hierarchy, working_set_bytes
 from .errors import InvalidValue
+from .visibility import View, view
 from .killers import UserspaceKiller, userspace_killers
 from .procfs.meminfo import Meminfo, read_meminfo
 from .procfs.pressure import Pressure, read_memory_pressure
@@ -67,6 +69,7 @@ class Posture(Record):
     limited_cgroups: Tuple[LimitedCgroup, ...]
     userspace_killers: Tuple[UserspaceKiller, ...]
     unkillable: Tuple[ProtectedProcess, ...]  # largest first (rss + swap)
+    view: View  # how much of the processes this /proc shows (hidepid, another pid namespace)
 
 
 def posture(root: Union[Root, str, None] = None) -> Posture:
@@ -83,24 +86,36 @@ def posture(root: Union[Root, str, None] = None) -> Posture:
          for p in processes if p.oom_score_adj == OOM_SCORE_ADJ_MIN),
         key=lambda p: -((p.rss_bytes or 0) + (p.swap_bytes or 0)))
     layout = cgroup_layout(r)
+    h = memory_hierarchy(r)
     limited = tuple(
-        LimitedCgroup(g.path, g.name, g.version, g.usage_bytes, working_set_bytes(g, r), g.limit_bytes,
-                      g.oom_kill_disable, g.under_oom)
-        for g in (memory_cgroups(r) if layout.memory_version else ())
+        LimitedCgroup(g.path, g.name, g.version, g.usage_bytes, working_set_bytes(g, r, hierarchy=h),
+                      g.limit_bytes, g.oom_kill_disable, g.under_oom)
+        for g in (memory_cgroups(r) if h is not None else ())
         if g.limit_bytes is not None or g.oom_kill_disable)
-    swaps = none_if_unreadable(read_swaps, r)
+    swaps = _optional(read_swaps, r)
     return Posture(
         kernel_release=release,
         era=era,
         vm=read_vm_settings(r),
         meminfo=none_if_unreadable(read_meminfo, r),
         swap_areas=tuple(swaps) if swaps is not None else None,
-        zswap=none_if_unreadable(read_zswap, r),
-        zram=tuple(read_zram_devices(r)),
-        pressure=none_if_unreadable(read_memory_pressure, r),
-        oom_kill_count=none_if_unreadable(read_oom_kill_count, r),
+        zswap=_optional(read_zswap, r),
+        zram=tuple(_optional(read_zram_devices, r) or ()),
+        pressure=_optional(read_memory_pressure, r),
+        oom_kill_count=_optional(read_oom_kill_count, r),
         cgroups=layout,
         limited_cgroups=limited,
         userspace_killers=tuple(userspace_killers(r, processes)),
         unkillable=tuple(protected),
+        view=view(r),
     )
+
+
+def _optional(read, r: Root):
+    """A part of the report the rest does not depend on: None where its file is missing,
+    denied or makes no sense (one odd device must not take the whole report, or a monitor's
+    status, with it)."""
+    try:
+        return read(r)
+    except (AccessDenied, NotAvailable, ParseError):
+        return None

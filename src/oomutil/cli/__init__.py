@@ -116,7 +116,7 @@ def build_parser(only: Optional[str] = None, every: bool = False) -> argparse.Ar
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = _default_command(sys.argv[1:] if argv is None else list(argv))
-    if _command_in(argv) == "system" and any(len(a) > 3 and "--check".startswith(a) for a in argv):
+    if _command_in(argv) == "system" and any(len(a) > 2 and "--check".startswith(a) for a in argv):
         return _monitoring_plugin(argv)
     return _main(argv)
 
@@ -139,7 +139,7 @@ def _monitoring_plugin(argv: List[str]) -> int:
     except Exception as err:  # a bug: still a status the monitor can show, with what went wrong
         print(f"OOM UNKNOWN - internal error: {type(err).__name__}: {err}")
         return 3
-    if code in (0, 1, 2) and not said.getvalue():
+    if code in (0, 1, 2, 3) and not said.getvalue():
         return code
     first = (said.getvalue().strip().splitlines() or ["no status"])[0]
     print(f"OOM UNKNOWN - {first.split('error: ', 1)[-1] if 'error: ' in first else first.split(': ', 1)[-1]}")

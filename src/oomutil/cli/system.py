@@ -64,6 +64,11 @@ def run(args) -> int:
     p = posture(Root(args.root))
     report = run_checks(p, [code for codes in args.ignore for code in codes])
     code = PLUGIN_CODES[report.status] if args.check else 0
+    if args.check and not args.json:
+        blind = _blind(p)
+        if blind:
+            print_lines([f"{PLUGIN_NAME} UNKNOWN - {blind}"])
+            return PLUGIN_CODES["unknown"]
     if args.json:
         print_json({**p._asdict(), "checks": report})
     elif args.check:
@@ -74,6 +79,15 @@ def run(args) -> int:
 
 
 # -- the monitoring-plugin output ----------------------------------------------------------
+
+
+def _blind(p: Posture) -> Optional[str]:
+    """Why there is no status to give (a root without the basics), or None."""
+    if p.meminfo is None:
+        return "cannot read /proc/meminfo under this root: no status to give"
+    if all(value is None for value in p.vm):
+        return "cannot read /proc/sys/vm under this root: no status to give"
+    return None
 
 
 def plugin_output(p: Posture, report: CheckReport) -> List[str]:
@@ -103,19 +117,21 @@ def perfdata(p: Posture, report: CheckReport) -> List[str]:
     if m is not None and m.swap_free_bytes is not None:
         out.append(f"swap_free={m.swap_free_bytes}B;;;0;{m.swap_total_bytes or 0}")
     if m is not None and m.committed_as_bytes is not None and m.commit_limit_bytes:
-        limit, warn, crit = m.commit_limit_bytes, "", ""
-        if p.vm.overcommit_memory == 2:  # only then is there a limit to warn about
+        limit, warn, crit, most = m.commit_limit_bytes, "", "", ""
+        if p.vm.overcommit_memory == 2:  # only then is CommitLimit a limit (Committed_AS may exceed it)
             warn, crit = str(limit * COMMIT_WARNING_PERCENT // 100), str(limit * COMMIT_CRITICAL_PERCENT // 100)
-        out.append(f"committed_as={m.committed_as_bytes}B;{warn};{crit};0;{limit}")
+            most = str(limit)
+        out.append(f"committed_as={m.committed_as_bytes}B;{warn};{crit};0;{most}")
     if p.pressure is not None and p.pressure.full_avg10 is not None:
         out.append(f"psi_full_avg10={p.pressure.full_avg10:.2f}%;{PSI_FULL_WARNING:g};{PSI_FULL_CRITICAL:g};0;100")
     if p.oom_kill_count is not None:
         out.append(f"oom_kills={p.oom_kill_count}c")
-    held = sum((u.rss_bytes or 0) + (u.swap_bytes or 0) for u in p.unkillable)
-    out.append(f"unkillable={held}B;;;0")
-    near = next((len(f.subjects) for f in report.findings if f.code == "OOM006"), 0)
-    if p.cgroups.memory_version is not None:
-        out.append(f"cgroups_near_limit={near};1;;0")
+    if p.view.complete:
+        held = sum((u.rss_bytes or 0) + (u.swap_bytes or 0) for u in p.unkillable)
+        out.append(f"unkillable={held}B;;;0")
+    if "OOM006" not in report.ignored and "OOM006" not in report.not_evaluated:
+        near = next((len(f.subjects) for f in report.findings if f.code == "OOM006"), 0)
+        out.append(f"cgroups_near_limit={near};0;;0")  # warn: more than 0 (the range "0")
     return out
 
 
@@ -130,13 +146,14 @@ def report_lines(p: Posture, report: CheckReport) -> List[str]:
         ("memory", _memory(p)),
         ("commit", _commit(p)),
         ("pressure", _pressure(p)),
-        ("OOM kills", "- (no oom_kill in /proc/vmstat: kernel before 4.13)"
+        ("OOM kills", f"- ({_absent(p, (4, 13), 'no oom_kill in /proc/vmstat')})"
          if p.oom_kill_count is None else f"{p.oom_kill_count} since boot"),
         ("cgroups", _cgroups(p)),
         ("killers", _killers(p)),
         ("unkillable", _unkillable(p)),
     ]
-    lines = format_table(facts)
+    width = max(len(label) for label, _ in facts) + 2
+    lines = [piece for label, value in facts for piece in _wrapped(f"{label:<{width}}", value)]
     vm = [(name, value, meaning(name, value) or _sizes(name, value, p)) for name, value in p.vm._asdict().items()]
     lines += ["", "vm settings (/proc/sys/vm)"] + format_table(vm, indent="  ")
     lines += ["", _checks_heading(report)]
@@ -148,7 +165,23 @@ def report_lines(p: Posture, report: CheckReport) -> List[str]:
 def _wrapped(first: str, text: str) -> List[str]:
     import textwrap
 
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first))
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first),
+                         break_on_hyphens=False) or [first.rstrip()]
+
+
+def _absent(p: Posture, since: Tuple[int, int], what: str, also: str = "") -> str:
+    """Why a file is missing: a kernel older than ``since``, or else a tree that did not
+    capture it or a file that cannot be read."""
+    from ..badness import kernel_version
+    from ..errors import InvalidValue
+
+    try:
+        older = p.kernel_release is not None and kernel_version(p.kernel_release)[:2] < since
+    except InvalidValue:
+        older = False
+    if older:
+        return f"{what}: kernel before {since[0]}.{since[1]}"
+    return f"{what}: not captured, or not readable{also}"
 
 
 def _kernel(p: Posture) -> str:
@@ -182,7 +215,9 @@ def _swap(p: Posture) -> str:
         text = f"swap {human_bytes(total)}, {human_bytes(m.swap_free_bytes)} free" + (f" ({kinds})" if kinds else "")
     if p.zswap is not None:
         text += f"; zswap {'on (' + (p.zswap.compressor or '?') + ')' if p.zswap.enabled else 'off'}"
-        if p.zswap.enabled and m is not None and m.zswap_bytes is not None:
+        if p.zswap.enabled and (m is None or not total):
+            text += " idle: no swap behind it"
+        elif p.zswap.enabled and m is not None and m.zswap_bytes is not None:
             text += f" holding {human_bytes(m.zswapped_bytes)} in {human_bytes(m.zswap_bytes)}"
     swapping = {a.filename for a in p.swap_areas or ()}
     used = [z for z in p.zram if z.disksize_bytes]
@@ -200,13 +235,13 @@ def _commit(p: Posture) -> str:
     rule = ("enforced (overcommit_memory=2)" if mode == 2 else
             f"not enforced (overcommit_memory={mode})" if mode is not None else "")
     return f"{human_bytes(m.committed_as_bytes)} of CommitLimit {human_bytes(m.commit_limit_bytes)} " \
-           f"({share:.1f}%), {rule}"
+           f"({share:.1f}%)" + (f", {rule}" if rule else "")
 
 
 def _pressure(p: Posture) -> str:
     psi = p.pressure
     if psi is None:
-        return "- (no /proc/pressure/memory: kernel before 4.20, no CONFIG_PSI, or psi=0)"
+        return f"- ({_absent(p, (4, 20), 'no /proc/pressure/memory', ', no CONFIG_PSI, or psi=0')})"
     text = f"some {psi.some_avg10:.2f} {psi.some_avg60:.2f} {psi.some_avg300:.2f}"
     if psi.full_avg10 is not None:
         text += f", full {psi.full_avg10:.2f} {psi.full_avg60:.2f} {psi.full_avg300:.2f}"
@@ -248,7 +283,8 @@ def _unkillable(p: Posture) -> str:
     largest = ", ".join(f"{u.comm} ({u.pid}) {human_bytes((u.rss_bytes or 0) + (u.swap_bytes or 0))}"
                         for u in p.unkillable[:3])
     n = len(p.unkillable)
-    return f"{n} process{'es' if n != 1 else ''} at oom_score_adj -1000 hold {human_bytes(held)}: {largest}" + (
+    return f"{n} process{'es' if n != 1 else ''} at oom_score_adj -1000 hold{'s' if n == 1 else ''} " \
+           f"{human_bytes(held)}: {largest}" + (
         ", ..." if n > 3 else "")
 
 

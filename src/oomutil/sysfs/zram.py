@@ -57,7 +57,10 @@ def read_zram_devices(root: Root) -> List[ZramDevice]:
         size = none_if_unreadable(read_parsed, f"{d}/disksize", parse_int)
         if size is None:
             continue
-        stat = none_if_unreadable(read_parsed, f"{d}/mm_stat", parse_mm_stat)
+        try:
+            stat = none_if_unreadable(read_parsed, f"{d}/mm_stat", parse_mm_stat)
+        except ParseError:  # an odd line (an older kernel's format): the size alone is still true
+            stat = None
         orig, compr, used = stat if stat is not None else (None, None, None)
         algorithm = none_if_unreadable(read_parsed, f"{d}/comp_algorithm", parse_algorithm)
         devices.append(ZramDevice(name, size, orig, compr, used, algorithm))
