@@ -402,6 +402,8 @@ def test_partial_process_view_leaves_oom003_and_oom004_unjudged(tmp_path):
     assert {"OOM003", "OOM004"} <= set(report.not_evaluated) and "hidepid" in report.not_evaluated["OOM003"]
     r = run_oomutil("--root", root, "system", "--check")
     assert "unkillable=" not in r.stdout  # nothing to say of processes it cannot see
+    text = run_oomutil("--root", root, "system").stdout
+    assert "no process at oom_score_adj -1000 seen (this /proc shows only part of the processes)" in text
 
 
 def test_check_without_the_basics_is_unknown(tmp_path):

@@ -277,15 +277,15 @@ def _killers(p: Posture) -> str:
 
 
 def _unkillable(p: Posture) -> str:
+    partial = "" if p.view.complete else " (this /proc shows only part of the processes)"
     if not p.unkillable:
-        return "no process at oom_score_adj -1000"
+        return "no process at oom_score_adj -1000" + (" seen" + partial if partial else "")
     held = sum((u.rss_bytes or 0) + (u.swap_bytes or 0) for u in p.unkillable)
     largest = ", ".join(f"{u.comm} ({u.pid}) {human_bytes((u.rss_bytes or 0) + (u.swap_bytes or 0))}"
                         for u in p.unkillable[:3])
     n = len(p.unkillable)
     return f"{n} process{'es' if n != 1 else ''} at oom_score_adj -1000 hold{'s' if n == 1 else ''} " \
-           f"{human_bytes(held)}: {largest}" + (
-        ", ..." if n > 3 else "")
+           f"{human_bytes(held)}: {largest}" + (", ..." if n > 3 else "") + partial
 
 
 def _sizes(name: str, value: Optional[int], p: Posture) -> str:
