@@ -17,7 +17,7 @@ from ._output import human_bytes, format_table, print_json, print_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import List, Optional, Tuple
+    from typing import List, Optional, Tuple, Union
 
     from ..checks import CheckReport
     from ..posture import Posture
@@ -141,7 +141,7 @@ def perfdata(p: Posture, report: CheckReport) -> List[str]:
 def report_lines(p: Posture, report: CheckReport) -> List[str]:
     from ._prose import meaning
 
-    facts = [
+    facts: List[Tuple[str, Union[str, List[str]]]] = [
         ("kernel", _kernel(p)),
         ("memory", _memory(p)),
         ("commit", _commit(p)),
@@ -153,7 +153,10 @@ def report_lines(p: Posture, report: CheckReport) -> List[str]:
         ("unkillable", _unkillable(p)),
     ]
     width = max(len(label) for label, _ in facts) + 2
-    lines = [piece for label, value in facts for piece in _wrapped(f"{label:<{width}}", value)]
+    lines = []
+    for label, value in facts:  # a list of values: one line each, the label on the first
+        for i, text in enumerate(value if isinstance(value, list) else [value]):
+            lines += _wrapped(f"{label if i == 0 else '':<{width}}", text)
     vm = [(name, value, meaning(name, value) or _sizes(name, value, p)) for name, value in p.vm._asdict().items()]
     lines += ["", "vm settings (/proc/sys/vm)"] + format_table(vm, indent="  ")
     lines += ["", _checks_heading(report)]
@@ -259,21 +262,23 @@ def _cgroups(p: Posture) -> str:
            f"{limits} with a limit"
 
 
-def _killers(p: Posture) -> str:
+def _killers(p: Posture) -> List[str]:
+    """One line per killer found (wrapped by the caller)."""
     from ..killers import UserspaceKiller
 
     if not p.userspace_killers:
-        return "none (earlyoom, nohang, systemd-oomd, oomd, low-memory-monitor, kubelet)"
+        return ["none (earlyoom, nohang, systemd-oomd, oomd, low-memory-monitor, kubelet)"]
 
     def one(k: UserspaceKiller) -> str:
         state = (f"running (pid {', '.join(map(str, k.pids[:2]))})" if k.running else
                  "installed, not running" + (", enabled" if k.enabled else ""))
         if k.running and not k.kills:
             state += ", set not to kill"
-        settings = " ".join(f"{key}={value}" for key, value in k.settings.items())
+        # earlyoom's are options (-m 10,5), the others' keys of a file (SwapUsedLimit=90%)
+        settings = ", ".join(f"{key}{' ' if key.startswith('-') else '='}{value}" for key, value in k.settings.items())
         return f"{k.name} {state}" + (f": {settings}" if settings else "")
 
-    return "; ".join(one(k) for k in p.userspace_killers)
+    return [one(k) for k in p.userspace_killers]
 
 
 def _unkillable(p: Posture) -> str:
