@@ -364,14 +364,12 @@ def userspace_killers(root: Root, processes: Iterable[ProcessRecord]) -> List[Us
     for known in _KNOWN:
         procs = running.get(known.name, [])
         unit, enabled = _unit(root, known)
+        if not procs and unit is None and not known.configs:
+            continue  # systemd ships oomd.conf, and kubelet's file is named by its process
         args = _args(procs[0]) if procs else []
-        if known.name == "kubelet" and not procs and unit is None:
-            continue
         config, settings, kills = _config(root, known, args, unit)
         if not procs and unit is None and config is None:
             continue
-        if known.name == "systemd-oomd" and not procs and unit is None:
-            continue  # oomd.conf ships with systemd: only the unit or the process says it is there
         found.append(UserspaceKiller(known.name, tuple(p.pid for p in procs), unit, enabled, config,
                                      settings, kills))
     return found
