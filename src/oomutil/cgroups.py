@@ -113,7 +113,10 @@ def _mounts(r: Root) -> List[Mount]:
 def memory_hierarchy(root: Union[Root, str, None] = None) -> Optional[Hierarchy]:
     """The hierarchy that holds the memory controller, or None if none is mounted."""
     r = as_root(root)
-    mounts = _mounts(r)
+    return _memory_hierarchy(r, _mounts(r))
+
+
+def _memory_hierarchy(r: Root, mounts: List[Mount]) -> Optional[Hierarchy]:
     v2 = None
     for m in mounts:
         directory = _under_root(r, m.mount_point)
@@ -143,7 +146,8 @@ class CgroupLayout(Record):
 
 def cgroup_layout(root: Union[Root, str, None] = None) -> CgroupLayout:
     r = as_root(root)
-    kinds = {m.fstype for m in _mounts(r)} & {"cgroup", "cgroup2"}
+    mounts = _mounts(r)
+    kinds = {m.fstype for m in mounts} & {"cgroup", "cgroup2"}
     if not kinds:  # a tree without mountinfo: what its directories show
         base = r.sys("fs", "cgroup")
         if os.path.isfile(os.path.join(base, "cgroup.controllers")):
@@ -151,7 +155,7 @@ def cgroup_layout(root: Union[Root, str, None] = None) -> CgroupLayout:
         elif os.path.isdir(os.path.join(base, "memory")) or os.path.isdir(os.path.join(base, "cpu")):
             kinds = {"cgroup"} | ({"cgroup2"} if os.path.isdir(os.path.join(base, "unified")) else set())
     mode = ("hybrid" if len(kinds) == 2 else "v2" if "cgroup2" in kinds else "v1" if kinds else "none")
-    h = memory_hierarchy(r)
+    h = _memory_hierarchy(r, mounts)
     if h is None:
         return CgroupLayout(mode, None, None)
     inside = h.directory

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ._record import Record
 
 from ._fs import none_if_unreadable
-from .errors import AccessDenied, NotAvailable, ParseError
+from .errors import ParseError
 from .badness import OOM_SCORE_ADJ_MIN, era_of
 from .cgroups import CgroupLayout, cgroup_layout, memory_cgroups, memory_hierarchy, working_set_bytes
 from .errors import InvalidValue
@@ -116,6 +116,6 @@ def _optional(read, r: Root):
     denied or makes no sense (one odd device must not take the whole report, or a monitor's
     status, with it)."""
     try:
-        return read(r)
-    except (AccessDenied, NotAvailable, ParseError):
+        return none_if_unreadable(read, r)
+    except ParseError:
         return None

@@ -92,7 +92,7 @@ def _blind(p: Posture) -> Optional[str]:
 
 def plugin_output(p: Posture, report: CheckReport) -> List[str]:
     """``OOM WARNING - OOM003 ... | perfdata`` and one line per finding."""
-    from ..checks import CHECKS, SEVERITIES
+    from ..checks import CHECKS
 
     serious = [f for f in report.findings if f.severity != "info"]
     if serious:
@@ -100,9 +100,7 @@ def plugin_output(p: Posture, report: CheckReport) -> List[str]:
     else:
         text = f"no problems found by {len(CHECKS) - len(report.ignored) - len(report.not_evaluated)} checks"
     status = f"{PLUGIN_NAME} {report.status.upper()} - {text} | {' '.join(perfdata(p, report))}"
-    rank = SEVERITIES.index
-    return [status] + [f"{f.code} {f.severity.upper()}: {f.detail}. {f.advice}"
-                       for f in sorted(report.findings, key=lambda f: -rank(f.severity))]
+    return [status] + [f"{f.code} {f.severity.upper()}: {f.detail}. {f.advice}" for f in report.findings]
 
 
 def perfdata(p: Posture, report: CheckReport) -> List[str]:
@@ -157,7 +155,7 @@ def report_lines(p: Posture, report: CheckReport) -> List[str]:
     for label, value in facts:  # a list of values: one line each, the label on the first
         for i, text in enumerate(value if isinstance(value, list) else [value]):
             lines += _wrapped(f"{label if i == 0 else '':<{width}}", text)
-    vm = [(name, value, meaning(name, value) or _sizes(name, value, p)) for name, value in p.vm._asdict().items()]
+    vm = [(name, value, meaning(name, value) or _sizes(name, value)) for name, value in p.vm._asdict().items()]
     lines += ["", "vm settings (/proc/sys/vm)"] + format_table(vm, indent="  ")
     lines += ["", _checks_heading(report)]
     for f in report.findings:
@@ -293,7 +291,7 @@ def _unkillable(p: Posture) -> str:
            f"{human_bytes(held)}: {largest}" + (", ..." if n > 3 else "") + partial
 
 
-def _sizes(name: str, value: Optional[int], p: Posture) -> str:
+def _sizes(name: str, value: Optional[int]) -> str:
     """What the two watermark knobs mean here."""
     if value is None:
         return ""
