@@ -113,8 +113,31 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+# C0 controls (tab and newline too), DEL and the C1 controls: a process names itself and a
+# log line holds what a process wrote, so any of them could move the cursor, clear the
+# screen or retitle the terminal.  Text output shows each as \xNN (ps shows "?"); JSON and
+# CSV keep the real string.  The backslash itself is left alone, so escaping twice changes
+# nothing.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as \\xNN: safe to write to a terminal."""
+    return text if text.isprintable() else text.translate(_CONTROL)
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: East Asian wide and fullwidth characters take
+    two, combining marks none (``text`` is printable() already)."""
+    if text.isascii():
+        return len(text)
+    from unicodedata import combining, east_asian_width
+
+    return sum(0 if combining(c) else 2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def cell(value: Any) -> str:
-    return MISSING if value is None else str(value)
+    return MISSING if value is None else printable(str(value))
 
 
 def format_table(
@@ -132,22 +155,24 @@ def format_table(
         table.insert(0, list(header))
     if not table:
         return []
-    widths = [max(len(r[i]) for r in table if i < len(r)) for i in range(max(map(len, table)))]
+    widths = [max(width(r[i]) for r in table if i < len(r)) for i in range(max(map(len, table)))]
     lines = []
     for row in table:
         parts = []
         for i, text in enumerate(row):
             last = i == len(row) - 1
+            pad = " " * (widths[i] - width(text))
             if i in right:
-                parts.append(text.rjust(widths[i]))
+                parts.append(pad + text)
             else:
-                parts.append(text if last else text.ljust(widths[i]))
+                parts.append(text if last else text + pad)
         lines.append((indent + "  ".join(parts)).rstrip())
     return lines
 
 
 def print_lines(lines: Iterable[str]) -> None:
-    sys.stdout.write("".join(line + "\n" for line in lines))
+    """Lines of text output, each made printable(): the one way text reaches stdout."""
+    sys.stdout.write("".join(printable(line) + "\n" for line in lines))
 
 
 def regex_arg(text: str):
