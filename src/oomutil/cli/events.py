@@ -8,7 +8,7 @@ import time
 
 from . import examples, fail
 from ..cgroup_names import within
-from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, print_lines, regex_arg
+from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, print_lines, printable, regex_arg
 
 SOURCES = ("kmsg", "journal")
 
@@ -53,7 +53,10 @@ def _moment(text: str):
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text.strip())
     if m:
         seconds = float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-        return datetime.datetime.now().astimezone() - datetime.timedelta(seconds=seconds)
+        try:  # datetime counts from year 1: a duration back past it is no time at all
+            return datetime.datetime.now().astimezone() - datetime.timedelta(seconds=seconds)
+        except (OverflowError, ValueError):
+            raise argparse.ArgumentTypeError(f"invalid time: {text!r} reaches back before the year 1") from None
     when = wall_time(text)
     if when is None:
         raise argparse.ArgumentTypeError(f"invalid time: {text!r} (a duration such as 90s, 10m, 2h, 1d, or a time "
@@ -65,6 +68,9 @@ def run(args) -> int:
     from ..root import Root
 
     root = Root(args.root)
+    if args.since is not None and args.until is not None and args.until < args.since:
+        return _usage(f"--until ({args.until.isoformat(timespec='seconds')}) is before --since "
+                      f"({args.since.isoformat(timespec='seconds')}): no time is in both")
     if args.cgroup is not None:
         from ..cgroups import resolve_cgroup
 
@@ -88,6 +94,12 @@ def run(args) -> int:
         for g in gaps:
             print(_gap_line(g), file=sys.stderr)
     return 0
+
+
+def _usage(message: str) -> int:
+    """A usage error found after argparse: said as argparse says its own; exit status 2."""
+    print(f"oomutil events: error: {printable(message)}\nTry 'oomutil events --help' for its options.", file=sys.stderr)
+    return 2
 
 
 def _gap_line(g) -> str:
