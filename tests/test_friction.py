@@ -29,8 +29,8 @@ def test_a_cgroup_that_is_empty_unknown_or_ambiguous_says_so(cli, tmp_path):
 
 
 def test_cgroup_filters_match_whole_path_components(cli):
-    code, out, _ = cli("--root", V2, "top", "--json", "--cgroup", "/oomutil-capture/ap")
-    assert code == 0 and json.loads(out) == []
+    code, out, err = cli("--root", V2, "top", "--json", "--cgroup", "/oomutil-capture/ap")
+    assert (code, out) == (1, "") and err.endswith(": no memory cgroup /oomutil-capture/ap\n")  # no prefix of a name
     code, out, _ = cli("--root", V2, "top", "--json", "--cgroup", "/oomutil-capture/app")
     procs = (V2 / "sys/fs/cgroup/oomutil-capture/app/cgroup.procs").read_text().split()
     assert sorted(r["pid"] for r in json.loads(out)) == sorted(map(int, procs)) and len(procs) == 2
@@ -199,8 +199,10 @@ def test_since_and_until_mean_the_clock_and_say_what_they_cannot_date(cli):
 def test_what_ifs_that_cannot_be_are_refused(cli):
     import os
 
+    code, out, err = cli("victim", "--set", "4194303=100")
+    assert (code, out) == (2, "") and "no process has pid 4194303" in err
     code, out, err = cli("victim", "--set", "99999999=100")
-    assert (code, out) == (2, "") and "no process has pid 99999999" in err
+    assert (code, out) == (2, "") and "PID_MAX_LIMIT" in err
     code, out, err = cli("victim", "--grow", f"{os.getpid()}=1024T")
     assert (code, out) == (2, "") and "more than this machine's RAM + swap" in err
     assert cli("victim", "--grow", f"{os.getpid()}=1M")[0] == 0

@@ -27,7 +27,7 @@ from .visibility import View, hidden_from_us, view
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Callable, Dict, List, Optional, Tuple, Union
+    from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 
     from .cgroups import MemoryCgroup
     from .rank import ProcessRecord
@@ -106,16 +106,21 @@ def predict(
     cgroup: Optional[str] = None,
     set_adj: Optional[Dict[int, int]] = None,
     grow: Optional[Dict[int, int]] = None,
+    exclude: Iterable[int] = (),
 ) -> VictimReport:
     """Rank the candidates of a system-wide OOM (``cgroup=None``) or of an OOM of the
     memory cgroup at ``cgroup`` (the cgroup on its path with the least room left: where a
     charge made in it fails).  ``set_adj`` {pid: adj} and ``grow`` {pid: bytes} are
-    what-ifs.  The arithmetic and the order among equals are those of the root's kernel.
+    what-ifs; ``exclude``: pids that are no candidates (gone by then: the caller itself).
+    The arithmetic and the order among equals are those of the root's kernel.
 
     Raises InvalidValue for a cgroup that nothing limits, or an adj outside -1000..1000.
     """
     r = as_root(root)
     records = snapshot(r, kernel_threads=False)
+    if exclude:  # as a process that has given up its memory (exiting): read, never a candidate
+        gone = set(exclude)
+        records = [rec._replace(rss_bytes=None) if rec.pid in gone else rec for rec in records]
     if cgroup is None:
         # memory.oom.group counts in a system-wide OOM too: its domain is the root cgroup
         groups = none_if_unreadable(memory_cgroups, r) or []

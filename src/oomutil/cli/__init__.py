@@ -22,7 +22,8 @@ from ..root import ENV_VAR, Root
 PROG = "oomutil"
 
 # name -> (module, one line of help); each module has register(subparsers, parents, help)
-# and run(args) -> int.
+# and run(args) -> int, and may have needs_proc(args) -> bool: False where the command
+# reads no proc/ (the root's proc/ is checked otherwise).
 COMMANDS = {
     "top": ("oomutil.cli.top", "processes ranked by OOM score (the default command)"),
     "show": ("oomutil.cli.show", "a process's OOM score, adjustment and memory"),
@@ -37,6 +38,9 @@ COMMANDS = {
     "completion": ("oomutil.cli.completion", "a completion script for bash, zsh or fish, or the man page"),
 }
 
+
+# commands whose output is no list of records: --json is a usage error there
+_NO_JSON = ("run", "serve", "metrics", "completion")
 
 _width: List[int] = []  # the terminal's, asked once: argparse makes a formatter per argument
 
@@ -157,9 +161,14 @@ def _main(argv: List[str]) -> int:
         parser.error("--json, --ndjson and --csv exclude each other")
     if args.json and getattr(args, "follow", False):  # --json is one document; a stream is not
         parser.error("--follow prints a stream: use --ndjson (one event a line), not --json")
+    if args.json and args.command in _NO_JSON:
+        Parser(prog=f"{PROG} {args.command}").error(f"--json: {args.command} prints no records (JSON is for "
+                                                    "the commands that list them)")
     try:
-        Root(args.root).check()  # a bad --root says one thing, whichever the command
-        return import_module(COMMANDS[args.command][0]).run(args)
+        module = import_module(COMMANDS[args.command][0])
+        if getattr(module, "needs_proc", lambda args: True)(args):
+            Root(args.root).check()  # a bad --root says one thing, whichever the command
+        return module.run(args)
     except OomutilError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 1
@@ -180,6 +189,11 @@ def console() -> None:
     process without the interpreter's teardown.  Freeing every module and object at exit
     costs about 8 ms here, half of all that ``ps`` takes; nothing needs it (no atexit
     handlers; the kernel closes files), so the output is flushed and the process exits."""
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal's encoding lacks is escaped, not a crash
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except AttributeError:  # replaced by something that is no TextIOWrapper
+            pass
     try:
         code = main()
     except SystemExit as exit_:  # --help, --version, usage errors: argparse has printed
@@ -218,6 +232,8 @@ def _first_word(argv: List[str]) -> Optional[str]:
         arg = argv[i]
         name, has_value, _ = arg.partition("=")
         if len(name) > 2 and "--root".startswith(name):
+            if not has_value and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+                return arg  # --root without its value: the global parser says so, not a command's
             i += 1 if has_value else 2
         elif len(name) > 2 and "--json".startswith(name):
             i += 1
@@ -230,6 +246,12 @@ def _command_in(argv: List[str]) -> Optional[str]:
     """The command named in ``argv``, if it is one (else the full parser is built)."""
     word = _first_word(argv)
     return word if word in COMMANDS and not any(a in ("-h", "--help") for a in argv[:1]) else None
+
+
+def usage_error(command: str, message: str) -> int:
+    """A usage error found after parsing, said as argparse says one; returns its exit status, 2."""
+    print(f"{PROG} {command}: error: {message}\nTry '{PROG} {command} --help' for its options.", file=sys.stderr)
+    return 2
 
 
 def fail(message: str) -> None:

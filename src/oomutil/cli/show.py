@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import examples
+from . import _args, examples
 from ..badness import ERAS, era_of
 from ..errors import InvalidValue, OomutilError
 from ..root import Root
@@ -13,16 +13,8 @@ from ._output import MISSING, add_formats, emit, format_table, human_bytes
 
 
 def pid_arg(text: str):
-    """A pid, or ``self``; anything else is a usage error that quotes the text."""
-    if text == "self":
-        return None
-    try:
-        pid = int(text, 10)
-    except ValueError:
-        pid = 0
-    if pid <= 0:
-        raise argparse.ArgumentTypeError(f"invalid PID argument: {text!r}")
-    return pid
+    """A pid (_args.pid_arg), or ``self``; anything else is a usage error that quotes the text."""
+    return None if text == "self" else _args.pid_arg(text)
 
 
 def era_arg(text: str) -> str:

@@ -8,7 +8,7 @@ import sys
 import time
 
 from . import examples
-from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, regex_arg
+from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, print_csv, regex_arg
 
 SORT_CHOICES = ("score", "adj", "rss", "swap", "pid", "user", "name")
 GROUP_CHOICES = ("comm", "user", "cgroup", "unit", "container", "pod")
@@ -35,23 +35,19 @@ def register(sub, parents, help_text: str) -> None:
                    "/sys/fs/cgroup, or its name as `oomutil cgroups` prints it")
     p.add_argument("--killable", action="store_true", help="only processes the kernel may kill")
     p.add_argument("--all", action="store_true", help="include kernel threads")
-    p.add_argument("--cmdline", action="store_true", help="show full command lines")
+    p.add_argument("--cmdline", action="store_true", help="show full command lines (not with --group-by)")
     p.add_argument("--group-by", choices=GROUP_CHOICES, metavar="KEY",
                    help="one row per comm, user, cgroup, systemd unit, container or pod: "
-                   "count, memory, highest score")
+                   "count, memory, highest score; highest score first (--reverse: last), not with --sort")
     add_formats(p)
     p.add_argument("--watch", nargs="?", type=_seconds, const=2.0, metavar="SECONDS",
                    help="refresh every SECONDS (default 2) until interrupted")
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
+    if not (text.isascii() and text.isdigit()):
         raise argparse.ArgumentTypeError(f"invalid count: {text!r} (a whole number; 0 for all)")
-    return value
+    return int(text)
 
 
 def _seconds(text: str) -> float:
@@ -65,26 +61,68 @@ def _seconds(text: str) -> float:
 
 
 def _pid_list(text: str):
-    pids = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise argparse.ArgumentTypeError(f"invalid PID argument: {part!r} in {text!r}")
-        pids.append(int(part))
-    return pids
+    from ._args import pid_arg
+
+    return [pid_arg(part.strip()) for part in text.split(",")]
 
 
 def run(args) -> int:
     from ..visibility import view
     from ._view import warn_partial
+    from . import fail, usage_error
 
+    if args.group_by and (args.sort != "score" or args.cmdline):
+        # groups come in the order of their highest score; a command line is a process's
+        return usage_error("top", f"--group-by lists groups, highest score first: {'--cmdline' if args.cmdline else '--sort'} "
+                           "applies to processes, not groups")
+    bad = _unknown(args)
+    if bad:
+        fail(bad)
+        return 1
     warn_partial(view(args.root))  # once, on stderr: what the rows cannot show
     if args.watch is not None:
         return _watch(args)
     rows = _rows(args, _limit(args))
+    if not rows:
+        fail(_nothing(args))
+        return 1
     if args.group_by:
         return _print_groups(args, rows)
     return _print(args, rows)
+
+
+def _unknown(args):
+    """A --user that the root's user database has not, or a --cgroup that does not exist:
+    said, not an empty table."""
+    from ..cgroups import memory_cgroup, memory_hierarchy, resolve_cgroup
+    from ..root import Root
+    from ._args import unknown_users
+
+    root = Root(args.root)
+    unknown = unknown_users(args.user or [], root)
+    if unknown:
+        return f"no such user: {', '.join(unknown)}"
+    if args.cgroup is not None:
+        args.cgroup = resolve_cgroup(args.cgroup, root)
+        if memory_hierarchy(root) is not None:
+            memory_cgroup(args.cgroup, root)  # NotAvailable "no memory cgroup X" when there is none
+    return None
+
+
+def _nothing(args) -> str:
+    """What was asked, when no process answers it."""
+    asked = [f"--pid {','.join(map(str, args.pid))}" if args.pid else "",
+             f"--user {','.join(args.user)}" if args.user else "",
+             f"--name {args.name.__self__.pattern!r}" if args.name else "",
+             f"--cgroup {args.cgroup}" if args.cgroup is not None else "",
+             "--killable" if args.killable else ""]
+    asked = " ".join(a for a in asked if a)
+    if not asked:
+        from ..root import Root
+
+        return f"no processes in {Root(args.root).proc()}"
+    hidden = not args.all and (args.pid or args.name)
+    return f"no process matches {asked}" + (" (kernel threads are left out: --all shows them)" if hidden else "")
 
 
 def _limit(args):
@@ -96,11 +134,7 @@ def _limit(args):
 
 
 def _rows(args, limit):
-    from ..cgroups import resolve_cgroup
     from ..rank import top
-
-    if args.cgroup is not None:
-        args.cgroup = resolve_cgroup(args.cgroup, args.root)
 
     return top(
         args.root, sort=args.sort, reverse=args.reverse, limit=None if args.group_by else limit,
@@ -109,19 +143,27 @@ def _rows(args, limit):
     )
 
 
-def _print(args, rows) -> int:
-    emit(args, rows, lambda: _table(args, rows))
+def _print(args, rows, header: bool = True) -> int:
+    if header or not args.csv:
+        emit(args, rows, lambda: _table(args, rows))
+    else:  # --watch --csv: the header once, then rows
+        print_csv(rows, header=False)
     return 0
 
 
 def _table(args, rows):
+    from ..root import Root
+
     counted = _counted_bytes(args.root)
+    me = os.getpid() if Root(args.root).is_live else None  # this oomutil counts too: said on its row
     header = ("PID", "USER", "SCORE", "ADJ", "RSS", "SWAP", "MEM%", "CGROUP", "COMMAND")
     lines = []
     for r in rows:
         command = r.cmdline if args.cmdline and r.cmdline else r.comm
         if r.killable is False:
             command = f"{command} [never killed: {r.unkillable_reason}]"
+        elif r.pid == me:
+            command = f"{command} [this oomutil]"
         lines.append((
             r.pid, r.user if r.user is not None else r.uid, r.oom_score, r.oom_score_adj,
             human_bytes(r.rss_bytes), human_bytes(r.swap_bytes), _share(r, counted),
@@ -163,10 +205,12 @@ def short_cgroup(path) -> str:
     return name.name if len(name.name) <= 24 else name.name[:22] + ".."
 
 
-def _print_groups(args, rows) -> int:
+def _print_groups(args, rows, header: bool = True) -> int:
     from ..rank import group_records
 
     groups = group_records(rows, args.group_by)
+    if args.reverse:
+        groups.reverse()
 
     def table():
         header = (args.group_by.upper(), "PROCS", "RSS+SWAP", "MAX SCORE", "TOP PID")
@@ -177,14 +221,23 @@ def _print_groups(args, rows) -> int:
             header, right=(1, 2, 3, 4),
         )
 
-    emit(args, groups, table)
+    if header or not args.csv:
+        emit(args, groups, table)
+    else:
+        print_csv(groups, header=False)
     return 0
 
 
 def _watch(args) -> int:
-    """Redraw until Ctrl-C; say so when the most likely victim changes."""
+    """Redraw until Ctrl-C (exit 130, as every command); say so when the most likely victim
+    changes.  --json, --ndjson and --csv carry only records on stdout (a document per
+    refresh, a record per line, the csv header once); the banner and the notes go to stderr."""
+    from ._output import printable
+
+    machine = args.json or args.ndjson or args.csv
     previous = None
     note = ""
+    refresh = 0
     try:
         while True:
             limit = _limit(args)
@@ -195,13 +248,16 @@ def _watch(args) -> int:
                         f"pid {previous[0]} ({previous[1]}) -> "
                         + (f"pid {first[0]} ({first[1]})" if first else "none"))
             previous = first
-            sys.stdout.write("\x1b[H\x1b[2J" if sys.stdout.isatty() else "\n")
-            print(f"oomutil top, every {args.watch:g}s, {time.strftime('%H:%M:%S')}" + (f"   ! {note}" if note else ""))
-            if args.group_by:
-                _print_groups(args, rows)
+            banner = printable(f"oomutil top, every {args.watch:g}s, {time.strftime('%H:%M:%S')}"
+                               + (f"   ! {note}" if note else ""))
+            if machine:
+                print(banner, file=sys.stderr)
             else:
-                _print(args, rows)
+                sys.stdout.write("\x1b[H\x1b[2J" if sys.stdout.isatty() else "\n")
+                print(banner)
+            (_print_groups if args.group_by else _print)(args, rows, header=refresh == 0)
+            refresh += 1
             sys.stdout.flush()
             time.sleep(args.watch)
     except KeyboardInterrupt:
-        return 0
+        return 130

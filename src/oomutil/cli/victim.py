@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 
 from . import examples
 from ..badness import pages_per_unit
@@ -32,23 +31,27 @@ def register(sub, parents, help_text: str) -> None:
 
 
 def _count(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise argparse.ArgumentTypeError(f"invalid count: {text!r} (0 or more)")
     return int(text)
 
 
 def _pid_adj(text: str):
-    m = re.fullmatch(r"(\d+)=(-?\d+)", text.strip())
-    if not m or int(m.group(1)) < 1 or not -1000 <= int(m.group(2)) <= 1000:
+    from ._args import pid_arg
+
+    m = re.fullmatch(r"([0-9]+)=(-?[0-9]+)", text)
+    if not m or not -1000 <= int(m.group(2)) <= 1000:
         raise argparse.ArgumentTypeError(f"expected PID=ADJ with ADJ in -1000..1000: {text!r}")
-    return int(m.group(1)), int(m.group(2))
+    return pid_arg(m.group(1)), int(m.group(2))
 
 
 def _pid_size(text: str):
-    m = re.fullmatch(r"(\d+)=(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?", text.strip())
-    if not m or int(m.group(1)) < 1:
+    from ._args import pid_arg
+
+    m = re.fullmatch(r"([0-9]+)=([0-9]{1,15}(?:\.[0-9]+)?)\s*([kKmMgGtT]?)(?:i?[bB])?", text)
+    if not m:
         raise argparse.ArgumentTypeError(f"expected PID=SIZE such as 1234=512M: {text!r}")
-    return int(m.group(1)), int(float(m.group(2)) * _UNITS[m.group(3).lower()])
+    return pid_arg(m.group(1)), int(float(m.group(2)) * _UNITS[m.group(3).lower()])
 
 
 def _what_if_errors(args):
@@ -77,18 +80,25 @@ def _unit(report) -> str:
 
 
 def run(args) -> int:
+    import os
+
     from ..cgroups import resolve_cgroup
+    from ..root import Root
     from ..victim import predict
-    from . import fail
+    from . import fail, usage_error
     from ._view import warn_partial
 
     cgroup = None if args.cgroup is None else resolve_cgroup(args.cgroup, args.root)
     bad = _what_if_errors(args)
     if bad:
-        print(f"oomutil victim: error: {bad}\nTry 'oomutil victim --help' for its options.", file=sys.stderr)
-        return 2
-    report = predict(args.root, cgroup=cgroup, set_adj=dict(args.set), grow=dict(args.grow))
+        return usage_error("victim", bad)
+    me = os.getpid() if Root(args.root).is_live else None  # this oomutil will be gone by then
+    report = predict(args.root, cgroup=cgroup, set_adj=dict(args.set), grow=dict(args.grow),
+                     exclude=() if me is None else (me,))
     warn_partial(report.view)  # on stderr, JSON or not
+    if not report.candidates and not report.partial and _empty(args.root, report.scope, me):
+        fail(f"no processes in {report.scope}: an OOM there has nobody to kill")
+        return 1
     if report.partial and report.scope != "/":
         fail(f"{report.hidden_processes} process(es) of {report.scope} cannot be read here: "
              "the victim may be one of them")
@@ -108,6 +118,8 @@ def run(args) -> int:
         lines.append(f"what if: pid {pid} oom_score_adj {adj}")
     for pid, extra in report.grow_bytes.items():
         lines.append(f"what if: pid {pid} +{human_bytes(extra)}")
+    if me is not None and _holds(args.root, report.scope, me):
+        lines.append(f"note: pid {me}, this oomutil, is left out: it will be gone by then")
     for pid in report.not_candidates:
         lines.append(f"note: pid {pid} is not a candidate of this OOM; its what-if changes nothing")
     v = report.victim
@@ -146,6 +158,35 @@ def run(args) -> int:
     lines += _shared_note(args.root, report)
     print_lines(lines)
     return 0
+
+
+def _empty(root, scope: str, me) -> bool:
+    """No process at all (but ``me``) is in the OOM domain ``scope``: not even one that cannot be killed."""
+    from ..cgroup_names import within
+    from ..cgroups import memory_cgroups
+    from ..errors import OomutilError
+
+    if scope == "/":
+        return False
+    try:
+        return not any(pid != me for g in memory_cgroups(root) if within(g.path, scope) for pid in g.pids or ())
+    except OomutilError:
+        return False
+
+
+def _holds(root, scope: str, pid: int) -> bool:
+    """Process ``pid`` is in the OOM domain ``scope``."""
+    from ..cgroup_names import within
+    from ..cgroups import process_cgroup
+    from ..errors import OomutilError
+
+    if scope == "/":
+        return True
+    try:
+        g = process_cgroup(pid, root)
+    except OomutilError:
+        return False
+    return g is not None and within(g.path, scope)
 
 
 def _shared_note(root, report):
