@@ -15,7 +15,20 @@ def pytest_addoption(parser):
                      help="rewrite tests/golden/* from the current output (review the diff)")
 
 
+# The guard of the suite (tests/test_guard.py): the suite runs on users' own servers, and a
+# test may change only processes it started.  Before the first test, every process that
+# exists (and is not this one) is noted with its oom_score_adj; the last test compares.
+GUARD = "test_no_foreign_process_was_changed"
+
+
+def pytest_configure(config):
+    from helpers import adj_of_every_process
+
+    config.foreign_adj = adj_of_every_process(but=os.getpid())
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.name == GUARD)  # stable: the guard runs last
     # Live tests read this machine's /proc: only a Linux machine has one.
     if sys.platform.startswith("linux") and os.path.isfile("/proc/self/stat"):
         return
@@ -38,3 +51,4 @@ def cli(capsys):
         return code, out, err
 
     return run
+

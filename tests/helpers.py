@@ -92,6 +92,25 @@ def reaped_pid() -> int:
     return child.pid
 
 
+def adj_of_every_process(but: int = 0) -> dict:
+    """(pid, start time) -> oom_score_adj of every process this /proc shows but ``but``
+    (empty off Linux)."""
+    found = {}
+    if not os.path.isfile("/proc/self/stat"):
+        return found
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == but:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                start = int(f.read().rsplit(b")", 1)[1].split()[19])
+            with open(f"/proc/{name}/oom_score_adj") as f:
+                found[int(name), start] = int(f.read())
+        except (OSError, ValueError, IndexError):  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
 def set_adj(value: int):
     """preexec_fn: the child writes its own oom_score_adj before exec (inherited by exec)."""
 

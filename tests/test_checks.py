@@ -447,3 +447,14 @@ def test_a_python_daemon_is_found_by_its_script_and_a_reader_of_its_config_is_no
                            f"proc/{other}/comm": "less\n", f"proc/{other}/status": status,
                            f"proc/{other}/cmdline": "less\0/etc/default/earlyoom\0"})
     assert [(k.name, k.pids) for k in posture(root).userspace_killers] == [("nohang", (PID,))]
+
+
+def test_plugin_output_keeps_a_pipe_in_a_name_out_of_perfdata(tmp_path):
+    """A process can name itself "a|b": in a plugin's output every "|" starts perfdata, so the
+    name's is shown as \\x7c (and a control character as \\xNN), on every line."""
+    status = status_with(PID, VmRSS=3 << 20).replace("Name:\tpython3", "Name:\ta|b\x1b[2J")
+    root = tree(tmp_path, {f"proc/{PID}/oom_score_adj": "-1000\n", f"proc/{PID}/status": status})
+    r = run_oomutil("--root", root, "system", "--check")
+    assert r.returncode == 1 and "\x1b" not in r.stdout
+    assert [line.count("|") for line in r.stdout.splitlines()] == [1] + [0] * (len(r.stdout.splitlines()) - 1)
+    assert f"a\\x7cb\\x1b[2J ({PID})" in r.stdout.split(" | ")[0]

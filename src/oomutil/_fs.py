@@ -65,11 +65,47 @@ def read_parsed(
         raise
 
 
-def write_text(path: str, text: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> None:
-    """Write ``text`` to ``path`` in one write() (a /proc knob takes its value whole); errors
-    as read_bytes, plus EINVAL (the kernel refused the value) as InvalidValue."""
+# statfs(2) f_type of the kernel's procfs (include/uapi/linux/magic.h, since 2.6.x).
+PROC_SUPER_MAGIC = 0x9FA0
+
+
+def fs_type(fd: int) -> int:
+    """The f_type of the filesystem ``fd`` is on (fstatfs(2)): Python's os.statvfs() does
+    not give it, so libc is asked through ctypes (imported here: only writes need it)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(256)  # struct statfs is 64 to 120 bytes
+    if libc.fstatfs(fd, buf) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    # f_type comes first: a long (__fsword_t) everywhere but s390x, where it is an unsigned int
+    kind = ctypes.c_uint if os.uname().machine == "s390x" else ctypes.c_long
+    return kind.from_buffer(buf).value
+
+
+def check_procfs(dir_fd: int, path: str, pid: Optional[int] = None) -> None:
+    """NotAvailable unless the directory ``dir_fd`` (at ``path``) is on the kernel's procfs."""
     try:
-        fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+        kind = fs_type(dir_fd)
+    except OSError as err:
+        raise map_os_error(err, path, pid=pid) from err
+    if kind != PROC_SUPER_MAGIC:
+        raise NotAvailable("not the kernel's procfs (a captured tree or a copy): oomutil writes only to a live "
+                           "/proc", pid=pid, path=path)
+
+
+def write_proc(name: str, text: str, *, dir_fd: int, dir_path: str, pid: Optional[int] = None) -> None:
+    """Write ``text`` to file ``name`` of the /proc directory ``dir_fd``, in one write() (a
+    knob takes its value whole).  The only write oomutil makes, and only into the kernel's
+    procfs: a captured tree, a copy of one or any other filesystem is refused (NotAvailable)
+    before the file is opened, so nothing there is ever changed.  ``dir_path`` names the
+    directory in messages.  Errors as read_bytes, plus EINVAL (the kernel refused the value)
+    as InvalidValue."""
+    path = os.path.join(dir_path, name)
+    check_procfs(dir_fd, path, pid)
+    try:
+        fd = os.open(name, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
         try:
             os.write(fd, text.encode())
         finally:
@@ -80,16 +116,23 @@ def write_text(path: str, text: str, *, dir_fd: Optional[int] = None, pid: Optio
         raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
 
 
-def list_dir(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> List[str]:
-    """The names in directory ``path`` (relative to ``dir_fd`` when given); errors as read_bytes."""
+def open_dir(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> int:
+    """An fd of directory ``path`` (relative to ``dir_fd`` when given); errors as read_bytes."""
     try:
-        fd = os.open(path, O_DIR, dir_fd=dir_fd)
-        try:
-            return os.listdir(fd)
-        finally:
-            os.close(fd)
+        return os.open(path, O_DIR, dir_fd=dir_fd)
     except OSError as err:
         raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
+
+
+def list_dir(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = None) -> List[str]:
+    """The names in directory ``path`` (relative to ``dir_fd`` when given); errors as read_bytes."""
+    fd = open_dir(path, dir_fd=dir_fd, pid=pid)
+    try:
+        return os.listdir(fd)
+    except OSError as err:
+        raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
+    finally:
+        os.close(fd)
 
 
 def none_if_missing(call: Callable[..., T], *args, **kwargs) -> Optional[T]:

@@ -11,6 +11,7 @@ process that reuses the pid; such a Process raises NoSuchProcess.
 from __future__ import annotations
 
 import contextlib
+import os
 from ._record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from .badness import Explanation
     from .cgroups import MemoryCgroup
 
-__all__ = ["Process", "ProcessMemory", "Uids", "ScoreInputs"]
+__all__ = ["Process", "ProcessMemory", "Uids", "ScoreInputs", "check_writable"]
 
 
 
@@ -167,10 +168,34 @@ class Process:
                 self.set_oom_adj(score_adj_to_oom_adj(value))
                 return
             try:
-                _fs.write_text("oom_score_adj", str(value), dir_fd=d.fd, pid=self.pid)
+                d.write("oom_score_adj", str(value), self.root.proc(self.pid))
             except AccessDenied as err:
                 raise AccessDenied(_why_denied(self.root, value, before), pid=self.pid,
                                    path=self.root.proc(self.pid, "oom_score_adj")) from err
+
+    def write_refusal(self, value: int) -> Optional[str]:
+        """Why set_oom_score_adj(``value``) would be refused, checked without writing as the
+        write is: not the kernel's procfs; another user's process (the file's permissions);
+        below the floor without CAP_SYS_RESOURCE (fs/proc/base.c __set_oom_adj(), 2.6.36+:
+        the floor, oom_score_adj_min, is not shown in /proc: it is 0 unless a privileged
+        process set it, and never above the current value, so min(0, current) is taken).
+        None where the kernel would take it.  InvalidValue outside -1000..1000."""
+        if isinstance(value, bool) or not isinstance(value, int) or not -1000 <= value <= 1000:
+            raise InvalidValue(f"oom_score_adj {value!r} is outside -1000..1000", pid=self.pid)
+        with self.oneshot():
+            d = self._pinned()
+            path = self.root.proc(self.pid, "oom_score_adj")
+            try:
+                _fs.check_procfs(d.fd, path, self.pid)  # type: ignore[arg-type]
+            except NotAvailable as err:
+                return err.msg
+            before = d.fresh("oom_score_adj", _fs.parse_int)
+            if not os.access("oom_score_adj", os.W_OK, dir_fd=d.fd):
+                return f"may not set oom_score_adj to {value}: the process belongs to another user"
+            floor = min(0, before)
+            if value < floor and not _self_has_cap_sys_resource(self.root):
+                return _lowering_refusal("oom_score_adj", value, before, floor)
+            return None
 
     def set_oom_adj(self, value: int) -> None:
         """Write the legacy /proc/PID/oom_adj (-17 never kill .. 15), as set_oom_score_adj()
@@ -181,7 +206,7 @@ class Process:
         with self.oneshot():
             d = self._pinned()
             try:
-                _fs.write_text("oom_adj", str(value), dir_fd=d.fd, pid=self.pid)
+                d.write("oom_adj", str(value), self.root.proc(self.pid))
             except AccessDenied as err:
                 before = d.fresh("oom_adj", _fs.parse_int)
                 raise AccessDenied(_why_denied(self.root, value, before, "oom_adj"), pid=self.pid,
@@ -283,18 +308,37 @@ class Process:
         return hash((self.pid, self.start_time_ticks))
 
 
-def _why_denied(root: Root, value: int, before: int, knob: str = "oom_score_adj") -> str:
-    """Why writing ``value`` over ``before`` was refused, as far as this process can tell."""
+def check_writable(root: Union[Root, str, None] = None) -> None:
+    """NotAvailable unless ``root``'s proc/ is the kernel's procfs, where oom_score_adj can be
+    written: a captured tree or a copy of one is refused.  set_oom_score_adj() checks the
+    same on every write; this says it once, before a command starts on many processes."""
+    root = as_root(root)
+    fd = _fs.open_dir(root.proc())
+    try:
+        _fs.check_procfs(fd, root.proc())
+    finally:
+        os.close(fd)
+
+
+def _self_has_cap_sys_resource(root: Root) -> bool:
     try:
         caps = read_parsed(root.proc("self", "status"), parse_status).cap_eff or 0
     except OomutilError:
         caps = 0
-    if knob == "oom_adj" and value < before and not caps >> CAP_SYS_RESOURCE & 1:
+    return bool(caps >> CAP_SYS_RESOURCE & 1)
+
+
+def _lowering_refusal(knob: str, value: int, before: int, floor: int) -> str:
+    if knob == "oom_adj":
         return (f"cannot lower oom_adj from {before} to {value}: through the legacy oom_adj any lowering needs "
                 "CAP_SYS_RESOURCE, which this process lacks (oom_score_adj allows it down to the floor)")
-    if value < before and not caps >> CAP_SYS_RESOURCE & 1:
-        return (f"cannot lower {knob} from {before} to {value}: that needs CAP_SYS_RESOURCE, which this "
-                "process lacks (without it the value can only go up, or back down to the lowest value a "
-                "privileged process set for it: 0 unless set)")
-    return f"may not set {knob} to {value}: the process belongs to another user (or a security policy refuses)"
+    return (f"cannot lower {knob} from {before} to {value}: going below {floor} needs CAP_SYS_RESOURCE, which this "
+            "process lacks (without it the value can only go up, or back down to the lowest value a "
+            "privileged process set for it: 0 unless set)")
 
+
+def _why_denied(root: Root, value: int, before: int, knob: str = "oom_score_adj") -> str:
+    """Why writing ``value`` over ``before`` was refused, as far as this process can tell."""
+    if value < before and not _self_has_cap_sys_resource(root):
+        return _lowering_refusal(knob, value, before, min(0, before))
+    return f"may not set {knob} to {value}: the process belongs to another user (or a security policy refuses)"

@@ -136,6 +136,8 @@ def hidden_from_us(pid: int, root: Union[Root, str, None] = None) -> bool:
         os.kill(pid, 0)
     except OSError as err:
         return err.errno == errno.EPERM
+    except OverflowError:  # beyond pid_t: no such process (the kernel's pids stop at 2^22)
+        return False
     return True
 
 

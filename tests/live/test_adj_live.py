@@ -97,8 +97,26 @@ def test_adj_shows_and_sets_as_choom_does(sleeper):
     out = run_oomutil("adj", "-p", child.pid, "-n", "400")
     assert out.returncode == 0 and f"pid {child.pid} (sleep): oom_score_adj 0 -> 400, oom_score " in out.stdout
     assert read_int(f"/proc/{child.pid}/oom_score_adj") == 400
-    by_name = run_oomutil("adj", "--name", "^sleep$", "-n", "450")
-    assert by_name.returncode == 0 and f"pid {child.pid} (sleep): oom_score_adj 400 -> 450" in by_name.stdout
+
+
+
+def test_adj_by_name_changes_only_that_name(tmp_path):
+    """--name on a name no other process has: a sleep started as a link named uniquely (comm
+    is the name it was started by).  Never a common name: the suite runs on users' servers."""
+    import shutil
+    import uuid
+
+    unique = f"ou{uuid.uuid4().hex[:12]}"  # comm keeps 15 bytes
+    os.symlink(shutil.which("sleep"), tmp_path / unique)
+    child = subprocess.Popen([str(tmp_path / unique), "60"])
+    try:
+        by_name = run_oomutil("adj", "--name", f"^{unique}$", "-n", "450")
+        assert by_name.returncode == 0 and len(by_name.stdout.splitlines()) == 1
+        assert by_name.stdout.startswith(f"pid {child.pid} ({unique}): oom_score_adj 0 -> 450, oom_score ")
+        assert read_int(f"/proc/{child.pid}/oom_score_adj") == 450
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_dry_run_says_what_the_change_then_does(sleeper):

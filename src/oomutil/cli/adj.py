@@ -1,13 +1,13 @@
 """oomutil adj: show or set oom_score_adj of processes chosen by pid, name, user or cgroup
 (choom -p PID [-n VALUE] compatible), with --dry-run showing what the change does to the
-ranking first."""
+ranking first, and which writes the kernel would refuse."""
 
 from __future__ import annotations
 
 import argparse
 
 from . import examples, fail
-from ._output import cgroup_arg, regex_arg
+from ._output import cgroup_arg, print_json, print_lines, regex_arg
 
 
 def register(sub, parents, help_text: str) -> None:
@@ -15,7 +15,8 @@ def register(sub, parents, help_text: str) -> None:
         "adj", parents=parents, help=help_text,
         description="Show oom_score_adj of the chosen processes, or set it with -n (as choom does), "
         "through a pinned /proc directory: a pid reused meanwhile by another process is refused, "
-        "never written. Lowering needs CAP_SYS_RESOURCE below the value a privileged process set.",
+        "never written. Lowering needs CAP_SYS_RESOURCE below the value a privileged process set. "
+        "Writes go only to the kernel's own /proc, never into a captured tree.",
         epilog=examples("oomutil adj -p 1234                    show, as choom -p 1234",
                         "oomutil adj -p 1234 -n 500             set, as choom -p 1234 -n 500",
                         "oomutil adj --name '^chrome$' -n 800 --dry-run   what it would change"),
@@ -27,62 +28,97 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--cgroup", type=cgroup_arg, metavar="CGROUP", help="every process in this memory cgroup or below")
     p.add_argument("-n", "--adjust", type=adj_value, metavar="VALUE", help="set oom_score_adj to VALUE (-1000..1000)")
     p.add_argument("--dry-run", action="store_true",
-                   help="with -n: show the ranking before and after, change nothing")
+                   help="with -n: show the ranking before and after and the writes the kernel would refuse; "
+                   "change nothing")
 
 
 def _pid(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 4194304:  # PID_MAX_LIMIT
         raise argparse.ArgumentTypeError(f"invalid PID argument: {text!r}")
     return int(text)
 
 
 def adj_value(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 10000
+    value = int(text) if text.strip().lstrip("+-").isdigit() and text.isascii() and len(text) < 8 else 10000
     if not -1000 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"invalid oom_score_adj {text!r}: a whole number from -1000 to 1000")
     return value
 
 
 def run(args) -> int:
-    from ..errors import OomutilError
-    from ..process import Process
-    from ..rank import oom_score_adj_by_pid
     from ..root import Root
 
     root = Root(args.root)
+    if args.dry_run and args.adjust is None:
+        fail("--dry-run shows what -n VALUE would change: give -n")
+        return 2
+    if args.adjust is not None and not args.dry_run:
+        from ..process import check_writable
+
+        check_writable(root)  # one line for a captured tree, before any process is looked at
     pids = _chosen(args, root)
     if not pids:  # said: None, no option chose any (usage); [], the rules matched nothing
         return 2 if pids is None else 1
     if args.dry_run:
-        if args.adjust is None:
-            fail("--dry-run shows what -n VALUE would change: give -n")
-            return 2
         return _dry_run(args, root, pids)
-    failed = False
-    values = oom_score_adj_by_pid(root) if args.adjust is not None else {}
+    return _show(args, root, pids) if args.adjust is None else _set(args, root, pids)
+
+
+def _show(args, root, pids) -> int:
+    from ..errors import OomutilError
+    from ..process import Process
+
+    shown, failed = [], False
+    for pid in pids:
+        try:
+            p = Process(pid, root)
+            with p.oneshot():
+                shown.append({"pid": pid, "comm": p.name(), "oom_score_adj": p.oom_score_adj(),
+                              "oom_score": p.oom_score()})
+        except OomutilError as err:
+            fail(str(err))
+            failed = True
+    if args.json:
+        print_json(shown)
+    else:
+        print_lines(f"pid {s['pid']} ({s['comm']}): oom_score_adj {s['oom_score_adj']}, oom_score {s['oom_score']}"
+                    for s in shown)
+    return 1 if failed else 0
+
+
+def _set(args, root, pids) -> int:
+    """Write, read back, and name the processes that changed along (since 4.7 the kernel
+    sets every process that shares the memory: vfork children)."""
+    from ..errors import OomutilError
+    from ..process import Process
+    from ..rank import oom_score_adj_by_pid
+
+    done, failed = [], False
+    values = oom_score_adj_by_pid(root)
     for pid in pids:
         try:
             p = Process(pid, root)
             with p.oneshot():
                 name, adj, score = p.name(), p.oom_score_adj(), p.oom_score()
-            if args.adjust is None:
-                print(f"pid {pid} ({name}): oom_score_adj {adj}, oom_score {score}")
-                continue
             p.set_oom_score_adj(args.adjust)
             with p.oneshot():  # read back: what the kernel holds now
                 new_adj, new_score = p.oom_score_adj(), p.oom_score()
-            print(f"pid {pid} ({name}): oom_score_adj {adj} -> {new_adj}, oom_score {score} -> {new_score}")
-            # since 4.7 the kernel sets every process that shares the mm: who else moved
-            now = oom_score_adj_by_pid(root)
-            for q in sorted(q for q, v in now.items() if q != pid and q in values and values[q] != v == new_adj):
-                print(f"  pid {q} ({_name(q, root)}) changed with it: it shares its memory (vfork)")
-            values = now
         except OomutilError as err:
-            fail(f"oom_score_adj {args.adjust}: {err}" if args.adjust is not None else str(err))
+            fail(f"oom_score_adj {args.adjust}: {err}")
             failed = True
+            continue
+        now = oom_score_adj_by_pid(root)
+        along = [{"pid": q, "comm": _name(q, root)} for q in sorted(now)
+                 if q != pid and q in values and values[q] != now[q] == new_adj]
+        values = now
+        done.append({"pid": pid, "comm": name, "oom_score_adj_before": adj, "oom_score_adj_after": new_adj,
+                     "oom_score_before": score, "oom_score_after": new_score, "changed_along": along})
+        if not args.json:
+            print_lines([f"pid {pid} ({name}): oom_score_adj {adj} -> {new_adj}, oom_score {score} -> {new_score}"]
+                        + [f"  pid {q['pid']} ({q['comm']}) changed with it: it shares its memory (vfork)"
+                           for q in along])
+    if args.json:
+        print_json(done)
     return 1 if failed else 0
 
 
@@ -117,36 +153,68 @@ def _chosen(args, root):
 
 
 def _dry_run(args, root, pids) -> int:
-    """The system-wide ranking (and each chosen process's cgroup's) before and after."""
+    """The system-wide ranking (and each chosen process's cgroup's) before and after, with
+    the writes the kernel would refuse left out of the "after"."""
     from ..cgroups import process_cgroup
     from ..errors import OomutilError
+    from ..process import Process
+    from ..rank import snapshot
     from ..victim import predict
 
-    wanted = {pid: args.adjust for pid in pids}
-    scopes = ["/"]
-
+    never = {r.pid: r.unkillable_reason for r in snapshot(root) if r.pid in pids and r.unkillable_reason
+             in ("global init", "kernel thread")}
+    refused, gone = {}, []
     for pid in pids:
+        try:
+            why = Process(pid, root).write_refusal(args.adjust)
+        except OomutilError as err:
+            fail(str(err))
+            gone.append(pid)
+            continue
+        if why is not None:
+            refused[pid] = why
+    wanted = {pid: args.adjust for pid in pids if pid not in refused and pid not in gone}
+    scopes = ["/"]
+    for pid in wanted:
         try:
             g = process_cgroup(pid, root)
         except OomutilError:
             continue
         if g is not None and g.oom_scope and g.oom_scope not in scopes:
             scopes.append(g.oom_scope)
+    report = []
     for scope in scopes:
         cgroup = None if scope == "/" else scope
         before = predict(root, cgroup=cgroup)
         after = predict(root, cgroup=cgroup, set_adj=wanted)
-        title = "system-wide OOM" if scope == "/" else f"OOM of {scope}"
-        print(f"{title}: victim now {_who(before.victim)}; with oom_score_adj {args.adjust}: {_who(after.victim)}")
         rank_before = {c.pid: i + 1 for i, c in enumerate(before.candidates)}
         rank_after = {c.pid: i + 1 for i, c in enumerate(after.candidates)}
-        for pid in pids:
-            if pid in rank_before or pid in rank_after:
-                print(f"  pid {pid}: rank {rank_before.get(pid, '-')} -> {rank_after.get(pid, '-')} "
-                      f"of {len(after.candidates)}")
-    print("dry run: nothing was changed")
-    return 0
+        report.append({"scope": scope, "victim_before": _who(before.victim), "victim_after": _who(after.victim),
+                       "candidates": len(after.candidates),
+                       "ranks": [{"pid": pid, "rank_before": rank_before.get(pid), "rank_after": rank_after.get(pid)}
+                                 for pid in pids if pid in rank_before or pid in rank_after]})
+    if args.json:
+        print_json({"oom_score_adj": args.adjust, "scopes": report,
+                    "refused": [{"pid": pid, "why": why} for pid, why in refused.items()],
+                    "never_killed": [{"pid": pid, "why": why} for pid, why in never.items()]})
+        return 1 if refused or gone else 0
+    lines = []
+    for s in report:
+        title = "system-wide OOM" if s["scope"] == "/" else f"OOM of {s['scope']}"
+        lines.append(f"{title}: victim now {_text(s['victim_before'])}; with oom_score_adj {args.adjust}: "
+                     f"{_text(s['victim_after'])}")
+        lines += [f"  pid {r['pid']}: rank {r['rank_before'] or '-'} -> {r['rank_after'] or '-'} of {s['candidates']}"
+                  for r in s["ranks"]]
+    lines += [f"pid {pid}: never killed: {why} (its oom_score_adj changes nothing)" for pid, why in never.items()]
+    lines += [f"pid {pid}: would be refused: {why}" for pid, why in refused.items()]
+    lines.append("dry run: nothing was changed")
+    print_lines(lines)
+    return 1 if refused or gone else 0
 
 
-def _who(candidate) -> str:
-    return "none" if candidate is None else f"pid {candidate.pid} ({candidate.comm})"
+def _who(candidate):
+    return None if candidate is None else {"pid": candidate.pid, "comm": candidate.comm}
+
+
+def _text(who) -> str:
+    return "none" if who is None else f"pid {who['pid']} ({who['comm']})"

@@ -99,8 +99,14 @@ def plugin_output(p: Posture, report: CheckReport) -> List[str]:
         text = "; ".join(f"{f.code} {f.detail}" for f in serious)
     else:
         text = f"no problems found by {len(CHECKS) - len(report.ignored) - len(report.not_evaluated)} checks"
-    status = f"{PLUGIN_NAME} {report.status.upper()} - {text} | {' '.join(perfdata(p, report))}"
-    return [status] + [f"{f.code} {f.severity.upper()}: {f.detail}. {f.advice}" for f in report.findings]
+    status = f"{PLUGIN_NAME} {report.status.upper()} - {_no_pipe(text)} | {' '.join(perfdata(p, report))}"
+    return [status] + [_no_pipe(f"{f.code} {f.severity.upper()}: {f.detail}. {f.advice}") for f in report.findings]
+
+
+def _no_pipe(text: str) -> str:
+    """A "|" starts perfdata in a plugin's output, on any line: one in a process name or a
+    cgroup path is shown as \\x7c, as a control character is."""
+    return text.replace("|", "\\x7c")
 
 
 def perfdata(p: Posture, report: CheckReport) -> List[str]:

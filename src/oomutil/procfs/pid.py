@@ -96,7 +96,7 @@ class PidStatus(Record):
     lack VmSwap (< 2.6.34).
     """
 
-    name: str  # Name: comm, with control characters and "\\" escaped by the kernel
+    name: str  # Name: comm as the process set it (the kernel's "\\n" and "\\\\" undone)
     state: str  # State: first letter (R, S, D, Z, T, I ...)
     tgid: Optional[int]  # Tgid:
     threads: Optional[int]  # Threads: threads in the group (a leader that exited counts)
@@ -184,9 +184,18 @@ def _uids(value: bytes) -> Tuple[int, int, int, int]:
     return real, effective, saved, fs
 
 
+def _name(value: bytes) -> str:
+    """status Name: as the process named itself: the kernel escapes only "\\n" and "\\\\" there
+    (fs/proc/array.c proc_task_name(), the same two since 2.6; every other byte, control
+    characters included, is written raw), so those two are undone."""
+    if b"\\" in value:  # every backslash is escaped: split on those first
+        value = b"\\".join(part.replace(b"\\n", b"\n") for part in value.split(b"\\\\"))
+    return decode(value)
+
+
 # How each of _STATUS_KEYS reads (PidStatus's field types).
 _CONVERTERS: Tuple[Callable[[bytes], object], ...] = (
-    decode, lambda v: decode(v[:1]), int, int, int, _uids, _kb, _kb, _kb,
+    _name, lambda v: decode(v[:1]), int, int, int, _uids, _kb, _kb, _kb,
     lambda v: tuple(int(n) for n in v.split()), lambda v: int(v) != 0, _kb, _kb, _kb, _kb, lambda v: int(v, 16),
 )
 

@@ -115,6 +115,13 @@ class PidDir:
             raise AccessDenied(pid=self.pid)
         return _fs.read_parsed(name, parse, dir_fd=self.fd, pid=self.pid)
 
+    def write(self, name: str, text: str, dir_path: str) -> None:
+        """Write file ``name`` (oom_score_adj) through the pinned fd: only into the kernel's
+        procfs (_fs.write_proc()); ``dir_path`` names the directory in messages."""
+        if self.fd is None:
+            raise AccessDenied(pid=self.pid, path=dir_path)
+        _fs.write_proc(name, text, dir_fd=self.fd, dir_path=dir_path, pid=self.pid)
+
     def cached(self, name: str) -> object:
         """What was read of file ``name`` so far (None: nothing)."""
         return self._cache.get(name)
