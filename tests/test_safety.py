@@ -50,5 +50,5 @@ def test_the_library_refuses_too_and_says_so_before_a_write(copy):
 def test_dry_run_under_a_tree_says_the_write_would_be_refused(copy):
     r = run_oomutil("--root", copy, "adj", "-p", PID, "-n", "5", "--dry-run")
     assert r.returncode == 1 and "dry run: nothing was changed" in r.stdout
-    assert f"pid {PID}: would be refused: {copy}/proc/{PID}/oom_score_adj: not the kernel's procfs" in r.stdout
+    assert f"pid {PID}: would be refused: not the kernel's procfs (a captured tree or a copy)" in r.stdout
     assert _bytes(copy) == b"1000\n"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .procfs.meminfo import Meminfo
     from .procfs.sysctl import VmSettings
     from .details import ProcessInfo, process_info
-    from .process import Process, ProcessMemory, ScoreInputs, Uids
+    from .process import Process, ProcessMemory, ScoreInputs, Uids, check_writable
     from .rank import ProcessGroup, ProcessRecord, group_records, snapshot, top
     from .root import Root
     from .system import (SystemInfo, kernel_release, meminfo, memory_overcommit, oom_kill_count,
@@ -44,6 +44,7 @@ _EXPORTS = {
     "ProcessMemory": "process",
     "Uids": "process",
     "ScoreInputs": "process",
+    "check_writable": "process",
     "ProcessRecord": "rank",
     "ProcessGroup": "rank",
     "snapshot": "rank",
