@@ -33,3 +33,110 @@ def test_an_inverted_range_is_a_usage_error():
     ok = run_oomutil("events", "--file", LOGS / "journal-short-iso.txt", "--json", "--since", "2026-11-27 22:11:30",
                      "--until", "2026-11-27 22:12:30+00:00")
     assert ok.returncode == 0 and [e["pid"] for e in json.loads(ok.stdout)["events"]] == [4567]
+
+
+# -- names are the kernel's (item 4, issue 21; item 8 there) ---------------------------------
+
+KMSG = (LOGS / "kmsg.txt").read_text()
+# /dev/kmsg writes bytes < 0x20, >= 0x7f and the backslash as \xNN (seen on 6.18: a
+# backslash reads \x5c, a tab \x09, "é" \xc3\xa9)
+ODD_ESCAPED = "odd\\x5cname\\x0ax\\xc3\\xa9\\x1b[2J"
+ODD = "odd\\name\nxé\x1b[2J"
+
+
+def _kmsg_with_odd_name(tmp_path):
+    path = tmp_path / "kmsg-odd.txt"
+    path.write_text(KMSG.replace("(python3)", f"({ODD_ESCAPED})"))
+    return path
+
+
+def test_kmsg_escapes_are_decoded_in_json_csv_and_ndjson(tmp_path):
+    path = _kmsg_with_odd_name(tmp_path)
+    out = run_oomutil("events", "--file", path, "--json")
+    assert out.returncode == 0 and [e["comm"] for e in json.loads(out.stdout)["events"]] == [ODD]
+    out = run_oomutil("events", "--file", path, "--ndjson")
+    assert [json.loads(line)["comm"] for line in out.stdout.splitlines()] == [ODD]
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(run_oomutil("events", "--file", path, "--csv").stdout)))
+    assert [r["comm"] for r in rows] == [ODD]
+
+
+def test_the_table_escapes_the_decoded_name(tmp_path):
+    out = run_oomutil("events", "--file", _kmsg_with_odd_name(tmp_path))
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0 and len(lines) == 2  # the newline in the name did not break the row
+    assert "odd\\name\\x0axé\\x1b[2J" in lines[1] and "\x1b" not in out.stdout
+
+
+def test_stderr_never_carries_a_raw_control_character(tmp_path):
+    path = tmp_path / "x\x1b[2J.log"
+    path.write_text("[    1.000000] evil\x1b[2J\x07 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n")
+    out = run_oomutil("events", "--file", path)
+    assert out.returncode == 0 and out.stdout == ""
+    assert "evil\\x1b[2J\\x07 invoked oom-killer" in out.stderr and "no OOM kills found in" in out.stderr
+    assert "\x1b" not in out.stderr and "\x07" not in out.stderr
+
+
+# -- only the kernel's records are kernel kills (issue 22, item 4) ---------------------------
+
+FAKE_PID = 4194301  # above any default pid_max but the largest: no real process has it
+
+
+def _fake_kill(name):
+    return (f"Memory cgroup out of memory: Killed process {FAKE_PID} ({name}) total-vm:1000kB, anon-rss:900kB, "
+            "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:40kB oom_score_adj:0")
+
+
+def test_a_user_space_record_in_kmsg_is_no_kernel_kill(tmp_path):
+    # as a file of kmsg records: the fixture's real report, then what `echo > /dev/kmsg` makes
+    path = tmp_path / "kmsg-mixed.txt"
+    path.write_text(KMSG + f"12,600,265700000,-;{_fake_kill('faked')}\n"
+                    f"30,601,265700001,-;python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0\n")
+    out = run_oomutil("events", "--file", path, "--json")
+    assert out.returncode == 0
+    assert [(e["pid"], e["comm"]) for e in json.loads(out.stdout)["events"]] == [(16642, "python3")]
+
+
+@pytest.mark.root
+def test_a_line_written_into_dev_kmsg_is_not_listed():
+    """A real write into /dev/kmsg (root): user space cannot log as facility 0, and what it
+    writes is no kill, whether bare or with a "<N>" level."""
+    if not os.access("/dev/kmsg", os.R_OK | os.W_OK):
+        pytest.skip("/dev/kmsg is not readable and writable here (needs root)")
+    name = f"oomutil-fake-{os.getpid()}"
+    for line in (_fake_kill(name), "<3>" + _fake_kill(name), "<0>" + _fake_kill(name)):
+        with open("/dev/kmsg", "w") as kmsg:
+            kmsg.write(line + "\n")
+    out = run_oomutil("events", "--json")
+    assert out.returncode == 0, out.stderr
+    events = json.loads(out.stdout)["events"]
+    assert not [e for e in events if e["pid"] == FAKE_PID or e["comm"] == name]
+    # the lines are there, as user-space records: the reading saw them and passed them over
+    with open("/dev/kmsg", "rb", buffering=0) as kmsg:
+        os.set_blocking(kmsg.fileno(), False)
+        records = []
+        while True:
+            try:
+                records.append(os.read(kmsg.fileno(), 8192))
+            except BlockingIOError:
+                break
+    mine = [r for r in records if name.encode() in r]
+    assert len(mine) == 3 and all(int(r.split(b",")[0]) >> 3 == 1 for r in mine)
+
+
+def test_only_kernel_records_of_the_journal_are_kernel_kills(tmp_path):
+    fixture = (LOGS / "journal.json").read_text()
+    fakes = [  # written into /dev/kmsg by user space: journald keeps the transport, not the facility
+        {"MESSAGE": _fake_kill("viakmsg"), "_TRANSPORT": "kernel", "SYSLOG_FACILITY": "1",
+         "SYSLOG_IDENTIFIER": "sh", "__REALTIME_TIMESTAMP": "1795817466000000"},
+        # a program that calls itself kernel (logger -t kernel)
+        {"MESSAGE": _fake_kill("logger"), "_TRANSPORT": "syslog", "SYSLOG_IDENTIFIER": "kernel",
+         "__REALTIME_TIMESTAMP": "1795817467000000"},
+    ]
+    path = tmp_path / "journal.json"
+    path.write_text(fixture + "".join(json.dumps(f) + "\n" for f in fakes))
+    out = run_oomutil("events", "--file", path, "--json")
+    assert out.returncode == 0
+    assert [(e["killer"], e["pid"]) for e in json.loads(out.stdout)["events"]] == [("kernel", 16642), ("earlyoom", 4568)]

@@ -92,7 +92,7 @@ def run(args) -> int:
          document={"events": events, "gaps": gaps}, extra=[{"gap": g} for g in gaps])
     if not (args.json or args.ndjson):
         for g in gaps:
-            print(_gap_line(g), file=sys.stderr)
+            print(printable(_gap_line(g)), file=sys.stderr)  # a cgroup's path is any bytes
     return 0
 
 
@@ -133,7 +133,7 @@ def _history(args, root):
         except AccessDenied as err:  # dmesg_restrict without CAP_SYSLOG: the journal may do
             if not root.is_live:
                 raise
-            fail(f"{err}; reading the journal instead")
+            fail(printable(f"{err}; reading the journal instead"))
             args.source = "journal"
     doubtful = []
     if args.source == "journal" and not root.is_live:
@@ -164,10 +164,10 @@ def _say_what_was_not_found(source: str, events, doubtful) -> None:
 
     if doubtful:
         n = len(doubtful)
-        fail(f"{n} line{'s' if n > 1 else ''} of {source} look{'' if n > 1 else 's'} like OOM-killer "
-             f"output but could not be parsed; the first: {doubtful[0].strip()[:300]}")
+        fail(printable(f"{n} line{'s' if n > 1 else ''} of {source} look{'' if n > 1 else 's'} like OOM-killer "
+                       f"output but could not be parsed; the first: {doubtful[0].strip()[:300]}"))
     if not events:
-        fail(f"no OOM kills found in {source}")
+        fail(printable(f"no OOM kills found in {source}"))
 
 
 def _wanted(args, e, undated=None) -> bool:
@@ -251,7 +251,7 @@ def _follow(args, root) -> int:
             elif args.csv:
                 print_csv([event], header=not shown)
             else:
-                sys.stdout.write(_table([event])[1] + "\n")
+                print_lines(_table([event])[1:])
             shown += 1
             sys.stdout.flush()
     except KeyboardInterrupt:

@@ -79,6 +79,28 @@ _CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
 _BARE = re.compile(r"^kernel:\s?")
 
 
+_KMSG_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+
+
+def kmsg_text(text: str) -> str:
+    """The text of a /dev/kmsg record as the kernel logged it.  /dev/kmsg writes every
+    byte below 0x20, from 0x7f up, and the backslash itself as \\xNN (kernel/printk/printk.c
+    msg_print_ext_body() since 3.5, msg_add_ext_text() in later kernels; seen on 6.18): as the backslash is
+    escaped too, every \\xNN is an escape, and the decoding is exact.  The bytes are
+    then read as UTF-8 (a comm is bytes: those that are not UTF-8 are replaced).
+
+    Other sources are taken as they are: the journal's MESSAGE is the raw text already
+    (journald decodes kmsg), and dmesg, dmesg -T and syslog text cannot be decoded
+    exactly: dmesg shows a control character as \\xNN but leaves the backslash alone,
+    so "\\x41" in its output may be four characters of a name or one escaped byte."""
+    if "\\x" not in text:
+        return text
+    parts = _KMSG_ESCAPE.split(text)  # text, hex digits, text, ...
+    data = b"".join(bytes((int(p, 16),)) if i % 2 else p.encode("utf-8", "surrogateescape")
+                    for i, p in enumerate(parts))
+    return data.decode("utf-8", "replace")
+
+
 @dataclass
 class Line:
     """A log line without its prefixes."""
@@ -100,9 +122,12 @@ def strip_prefix(raw: str) -> Line:
         if m:
             line.seconds = int(m.group(3)) / 1e6
             line.time = f"{line.seconds:.6f}"
-            line.ident = "kernel"
-            text = text[m.end():]
-    if text[:1] != "[":
+            # prio = facility * 8 + level.  The kernel logs as facility 0 (LOG_KERN); a
+            # write to /dev/kmsg from user space gets facility 1 (LOG_USER), or the one its
+            # "<N>" names, never 0 (devkmsg_write(), 3.5+): such a record is no kernel's word.
+            line.ident = "kernel" if int(m.group(1)) >> 3 == 0 else "user"
+            text = kmsg_text(text[m.end():])
+    if text[:1] != "[" and line.ident is None:
         m = _SYSLOG.match(text)
         if m:
             line.time, line.ident = m.group("ts"), m.group("ident")
@@ -155,11 +180,11 @@ _CPU = re.compile(r"(?:\bCPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: |\bPid: 
 _SUMMARY = re.compile(
     r"oom-kill:constraint=(?P<constraint>\w+),nodemask=.*?,cpuset=.*?,mems_allowed=.*?,"
     r"(?:global_oom|oom_memcg=(?P<oom_memcg>.*?)),task_memcg=(?P<task_memcg>.*?),"
-    r"task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)$")
-_TASK_IN = re.compile(r"Task in (?P<task_memcg>.+) killed as a result of limit of (?P<oom_memcg>.+)$")
+    r"task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)$", re.S)
+_TASK_IN = re.compile(r"Task in (?P<task_memcg>.+) killed as a result of limit of (?P<oom_memcg>.+)$", re.S)
 _KILLED = re.compile(
     r"Killed process (?P<pid>\d+)(?:, UID (?P<uid1>\d+),)?(?: \((?P<comm>.*)\))?"
-    r"(?:, UID (?P<uid2>\d+),)?,?(?: (?P<rest>(?:total-vm|vsz):.*))?$")
+    r"(?:, UID (?P<uid2>\d+),)?,?(?: (?P<rest>(?:total-vm|vsz):.*))?$", re.S)  # re.S: a comm may hold a newline (kmsg)
 _FIELD = re.compile(r"([\w-]+):\s?(-?\d+)(kB)?")
 _GROUP = " are going to be killed due to memory.oom.group set"  # 4.19+: members die too
 # reports that end without a kill, as the kernel says so: not a failure to parse

@@ -111,7 +111,15 @@ def journal_follow() -> Iterator[str]:
 
 
 def journal_json_lines(lines) -> Iterator[str]:
-    """`journalctl -o json` records as log lines; anything else is passed through."""
+    """`journalctl -o json` records as log lines; anything else is passed through.
+
+    A kernel message is one with ``_TRANSPORT=kernel`` (journald's kmsg reader) and facility
+    0: journald stores what user space wrote into /dev/kmsg with that transport too, with
+    its own facility (1, LOG_USER, for a bare ``echo``); a record that only calls itself
+    "kernel" (SYSLOG_IDENTIFIER=kernel, ``logger -t kernel``) is not one.  Other records
+    are kept for their identifier: the user-space killers'.  MESSAGE is the kernel's text
+    as it is (journald decodes kmsg's \\xNN escapes), the realtime stamp its wall-clock
+    time (UTC) and _SOURCE_MONOTONIC_TIMESTAMP its seconds since boot."""
     for text in lines:
         if not text.startswith("{"):
             yield text
@@ -126,16 +134,19 @@ def journal_json_lines(lines) -> Iterator[str]:
             message = bytes(message).decode("utf-8", "replace")
         if not isinstance(message, str):
             continue
-        ident = entry.get("SYSLOG_IDENTIFIER") or "kernel"
-        if entry.get("_TRANSPORT") == "kernel" or ident == "kernel":
+        ident = entry.get("SYSLOG_IDENTIFIER") or ""
+        when = entry.get("__REALTIME_TIMESTAMP")
+        stamp = (datetime.datetime.fromtimestamp(int(when) / 1e6, datetime.timezone.utc)
+                 .isoformat(timespec="microseconds") if str(when or "").isdigit() else None)
+        if entry.get("_TRANSPORT") == "kernel":
+            if str(entry.get("SYSLOG_FACILITY", "0")) != "0":
+                continue  # written into /dev/kmsg by user space
             mono = entry.get("_SOURCE_MONOTONIC_TIMESTAMP") or entry.get("__MONOTONIC_TIMESTAMP")
-            yield f"[{int(mono) / 1e6:.6f}] {message}" if mono else f"kernel: {message}"
-        else:
-            when = entry.get("__REALTIME_TIMESTAMP")
-            stamp = (datetime.datetime.fromtimestamp(int(when) / 1e6, datetime.timezone.utc)
-                     .strftime("%Y-%m-%dT%H:%M:%S+00:00") if when else "1970-01-01T00:00:00+00:00")
+            secs = f"[{int(mono) / 1e6:.6f}] " if str(mono or "").isdigit() else ""
+            yield f"{stamp} - kernel: {secs}{message}" if stamp else f"kernel: {secs}{message}"
+        elif ident and ident != "kernel":
             pid = entry.get("_PID") or entry.get("SYSLOG_PID")
-            yield f"{stamp} - {ident}{f'[{pid}]' if pid else ''}: {message}"
+            yield f"{stamp or '1970-01-01T00:00:00+00:00'} - {ident}{f'[{pid}]' if pid else ''}: {message}"
 
 
 def read_file(path: str) -> str:
