@@ -140,3 +140,47 @@ def test_only_kernel_records_of_the_journal_are_kernel_kills(tmp_path):
     out = run_oomutil("events", "--file", path, "--json")
     assert out.returncode == 0
     assert [(e["killer"], e["pid"]) for e in json.loads(out.stdout)["events"]] == [("kernel", 16642), ("earlyoom", 4568)]
+
+
+# -- one time form for every log (issue 21, item 9) -----------------------------------------
+
+KILL_618 = [line for line in (LOGS / "dmesg-6.18.txt").read_text().splitlines() if "Killed process" in line][0]
+KILL_TEXT = KILL_618.split("] ", 1)[1]
+
+
+@pytest.mark.parametrize("name, shown, time, raw", [
+    ("dmesg-T.txt", "2026-11-27 22:11:05 local", "2026-11-27T22:11:05", "Fri Nov 27 22:11:05 2026"),
+    ("journal-short-iso.txt", "2026-11-27 22:11:05 UTC", "2026-11-27T22:11:05+00:00", "2026-11-27T22:11:05+0000"),
+    ("journal.json", "2026-11-27 22:11:05 UTC", "2026-11-27T22:11:05+00:00", "2026-11-27T22:11:05.000000+00:00"),
+    ("syslog-de.txt", "-03-03 04:05:06 local", "-03-03T04:05:06", "Mär  3 04:05:06"),
+    ("dmesg-6.18.txt", "265.664159 s after boot", None, "265.664159"),  # another boot: no date
+    ("kmsg.txt", "265.664159 s after boot", None, "265.664159"),
+])
+def test_the_time_column_has_one_form_for_every_log(name, shown, time, raw):
+    table = run_oomutil("events", "--file", LOGS / name).stdout.splitlines()
+    assert table[0].startswith("TIME ") and shown in table[1]
+    if name == "syslog-de.txt":  # no year in syslog: the latest 3 March not after today
+        assert table[1][:4].isdigit()
+    first = json.loads(run_oomutil("events", "--file", LOGS / name, "--json").stdout)["events"][0]
+    assert (first["time"] if time is None or first["time"] is None else first["time"][-len(time):]) == time
+    assert first["time_raw"] == raw
+
+
+def test_a_zone_that_is_not_utc_is_said_and_utc_converts(tmp_path):
+    path = tmp_path / "iso.log"
+    path.write_text(f"2026-11-27T23:11:05.123456+01:00 node1 kernel: {KILL_TEXT}\n")
+    out = run_oomutil("events", "--file", path)
+    assert out.stdout.splitlines()[1].startswith("2026-11-27 23:11:05 +01:00 ")
+    assert run_oomutil("events", "--file", path, "--utc").stdout.splitlines()[1].startswith("2026-11-27 22:11:05 UTC ")
+    [e] = json.loads(run_oomutil("events", "--file", path, "--json").stdout)["events"]
+    assert (e["time"], e["time_raw"]) == ("2026-11-27T23:11:05.123456+01:00", "2026-11-27T23:11:05.123456+01:00")
+
+
+def test_kills_of_this_boot_are_shown_in_the_local_zone():
+    out = run_oomutil("events", "--json", env={"TZ": "Europe/Berlin"})
+    events = [e for e in json.loads(out.stdout)["events"] if e["time_seconds"] is not None] if out.returncode == 0 else []
+    if not events:
+        pytest.skip("no OOM kill in this boot's kernel log to read (or /dev/kmsg not readable here)")
+    assert all(e["time"][-6:] in ("+01:00", "+02:00") and e["time_raw"] == f"{e['time_seconds']:.6f}" for e in events)
+    table = run_oomutil("events", env={"TZ": "Europe/Berlin"}).stdout.splitlines()
+    assert table[-1][20:26] in ("+01:00", "+02:00")

@@ -52,7 +52,7 @@ def test_global_oom_4_15_kills_the_child_not_the_selected(cli):
     assert [e["pid"] for e in events] == [2301, 881]
     check(events[0], comm="java worker", trigger_pid=2210, trigger_comm="java", constraint=None,
           total_vm_bytes=16384000 << 10, anon_rss_bytes=15600000 << 10, shmem_rss_bytes=0,
-          pgtables_bytes=None, uid=None, time="100.500000", time_seconds=100.5,
+          pgtables_bytes=None, uid=None, time=None, time_raw="100.500000", time_seconds=100.5,
           gfp_mask="0x14280ca", order=0)
     check(events[1], comm="nginx: worker", constraint="CONSTRAINT_MEMCG", oom_memcg="/docker/4f2a9c8e1d3b",
           task_memcg="/docker/4f2a9c8e1d3b", trigger_comm="nginx: worker", trigger_pid=881)
@@ -63,7 +63,9 @@ def test_rhel6_and_a_foreign_month_and_an_app_line(cli):
     assert len(events) == 1  # "myapp: Out of memory?" is not a kernel kill
     check(events[0], pid=1999, comm="httpd", uid=48, total_vm_bytes=2045612 << 10, anon_rss_bytes=1500000 << 10,
           file_rss_bytes=100 << 10, shmem_rss_bytes=None, trigger_pid=1999, gfp_mask="0x201da",
-          time="Mär  3 04:05:06", time_seconds=4321.0)
+          time_raw="Mär  3 04:05:06", time_seconds=4321.0)
+    # the German month read: the latest 3 March not after today, the logger's local time (no zone)
+    assert events[0]["time"][4:] == "-03-03T04:05:06"
 
 
 def test_user_space_killers_are_their_own_kind(cli):

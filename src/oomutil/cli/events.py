@@ -191,15 +191,16 @@ def _wanted(args, e, undated=None) -> bool:
 
 
 def _on_the_clock(args, root, events):
-    """Kills from this boot's log (kmsg, the journal) with their wall-clock time."""
+    """Kills on one clock: those of this boot's log (kmsg, the journal) dated from the boot
+    time and shown in local time; a file's as it gives them (a log of another boot, maybe
+    of another machine); in UTC with --utc wherever the zone is known."""
     from .._fs import none_if_unreadable
     from ..events.clock import on_the_clock
     from ..procfs.stat import read_boot_time
 
     if args.file:
-        return events
-    boot = none_if_unreadable(read_boot_time, root)
-    return events if boot is None else on_the_clock(events, boot, args.utc)
+        return on_the_clock(events, None, args.utc, local=False)
+    return on_the_clock(events, none_if_unreadable(read_boot_time, root), args.utc)
 
 
 _CONSTRAINTS = {"CONSTRAINT_NONE": "global", "CONSTRAINT_MEMCG": "memcg", "CONSTRAINT_CPUSET": "cpuset",
@@ -211,18 +212,29 @@ def _table(events):
     for e in events:
         rss = None if e.anon_rss_bytes is None else e.anon_rss_bytes + (e.file_rss_bytes or 0) + (e.shmem_rss_bytes or 0)
         kind = _CONSTRAINTS.get(e.constraint or "", e.constraint) if e.killer == "kernel" else f"by {e.killer}"
-        rows.append((_shown_time(e.time), e.pid, e.comm, e.uid, e.task_memcg, kind,
+        rows.append((_shown_time(e), e.pid, e.comm, e.uid, e.task_memcg, kind,
                      human_bytes(rss) if rss is not None else MISSING, e.trigger_comm))
     return format_table(rows, ("TIME", "PID", "NAME", "UID", "CGROUP", "KIND", "RSS", "TRIGGERED BY"),
                         right=(1, 3, 6))
 
 
-def _shown_time(text):
-    """A time this command put on the clock (ISO-8601 with microseconds) as people read it in
-    a table, to the second; a time as a log printed it stays as printed."""
-    if text and len(text) > 26 and text[10] == "T" and text[19] == "." and text[:4].isdigit():
-        return text[:19].replace("T", " ") + (" UTC" if text.endswith("+00:00") else "")
-    return text
+def _shown_time(e):
+    """The TIME column: one form for every log, to the second, with the zone said: "UTC",
+    an offset ("+01:00"), or "local" where the log gave the logging machine's local time and
+    not its zone; seconds since a boot that cannot be dated as such."""
+    import datetime
+
+    if e.time:
+        try:
+            when = datetime.datetime.fromisoformat(e.time)
+        except ValueError:
+            return e.time
+        offset = when.utcoffset()
+        zone = "local" if offset is None else "UTC" if not offset else when.isoformat()[-6:]
+        return f"{when:%Y-%m-%d %H:%M:%S} {zone}"
+    if e.time_seconds is not None:
+        return f"{e.time_seconds:.6f} s after boot"
+    return e.time_raw
 
 
 def _follow(args, root) -> int:

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._record import Record
+from .clock import iso_time, log_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -38,8 +39,13 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 class OomKillEvent(Record):
     """One process killed for lack of memory.  None: the log did not say."""
 
-    time: Optional[str] = None  # as printed: "265.664159", "Fri Nov 27 22:11:05 2026", ...
+    # ISO-8601 wall-clock time, where the log's stamp names one: with its offset where the
+    # stamp gives it ("2026-11-27T22:11:05+00:00"), without where the stamp is the logging
+    # machine's local time ("2026-11-27T22:11:05", dmesg -T, syslog); None for seconds since
+    # boot (the command dates those of this boot's log: events.clock.on_the_clock())
+    time: Optional[str] = None
     time_seconds: Optional[float] = None  # seconds since boot where the log gives them ([secs], kmsg)
+    time_raw: Optional[str] = None  # the stamp as printed: "265.664159", "Fri Nov 27 22:11:05 2026", ...
     killer: str = "kernel"  # or the user-space killer: "earlyoom", "nohang", "systemd-oomd"
     pid: Optional[int] = None  # the process (thread group) killed
     comm: Optional[str] = None
@@ -223,6 +229,11 @@ def _message_start(text: str, at: int) -> int:
     for m in _JUNK_END.finditer(text, start, at):
         start = m.end()
     return start
+
+
+def _wall_clock(stamp: Optional[str]) -> Optional[str]:
+    """A stamp as an ISO-8601 time, where it names one (events.clock.log_time())."""
+    return iso_time(log_time(stamp)) if stamp else None
 
 
 def _close(a: Optional[float], b: Optional[float]) -> bool:
@@ -447,7 +458,7 @@ class Assembler:
             pid, tid, same = summary_pid, pid, True
         first = self.report.first or line
         event = OomKillEvent(
-            time=first.time, time_seconds=first.seconds, killer="kernel", pid=pid,
+            time=_wall_clock(first.time), time_seconds=first.seconds, time_raw=first.time, killer="kernel", pid=pid,
             comm=m.group("comm"),
             uid=int(uid_text) if uid_text is not None else (v.uid if same else None),
             constraint=constraint,
@@ -492,7 +503,7 @@ class Assembler:
             killer, memcg = "systemd-oomd", m.group("cgroup")
         else:
             return None
-        return OomKillEvent(time=line.time, time_seconds=line.seconds, killer=killer, pid=pid, comm=comm, uid=uid,
+        return OomKillEvent(time=_wall_clock(line.time), time_seconds=line.seconds, time_raw=line.time, killer=killer, pid=pid, comm=comm, uid=uid,
                             task_memcg=memcg, source=self.source, lines=[line.raw] if self.keep_lines else None)
 
 
