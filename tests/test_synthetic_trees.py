@@ -148,23 +148,23 @@ def test_synthetic_eras_agree(tree):
     root = str(SYN / tree)
     pids = [int(p) for p in os.listdir(os.path.join(root, "proc")) if p.isdigit()]
     for pid in pids:
-        e = oomutil.Process(pid, root=root).explain()
+        e = oomutil.explain_process(oomutil.Process(pid, root=root))
         assert e.agrees, (tree, pid, e)
 
 
 def test_era_override():
-    e = oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain(era="5.9")
+    e = oomutil.explain_process(oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")), era="5.9")
     assert e.era == "5.9" and e.agrees is False  # the 5.9 formula does not give what 3.10 printed
-    assert oomutil.Process(500, root=str(SYN / "linux3.10-rhel7")).explain().era == "3.5"
+    assert oomutil.explain_process(oomutil.Process(500, root=str(SYN / "linux3.10-rhel7"))).era == "3.5"
     # page tables: 2.6.38 does not count them, 2.6.39 does
     old = oomutil.Process(500, root=str(SYN / "linux2.6.38"))
-    assert (old.explain().era, old.explain().pgtables_pages, old.explain().predicted_oom_score) == ("2.6.36", 0, 410)
-    assert old.explain(era="2.6.39").predicted_oom_score == 411
+    assert (oomutil.explain_process(old).era, oomutil.explain_process(old).pgtables_pages, oomutil.explain_process(old).predicted_oom_score) == ("2.6.36", 0, 410)
+    assert oomutil.explain_process(old, era="2.6.39").predicted_oom_score == 411
 
 
 def test_root_bonus_only_in_the_initial_user_namespace():
     tree = str(SYN / "linux3.10-rhel7")
-    java, podroot = oomutil.Process(500, root=tree).explain(), oomutil.Process(800, root=tree).explain()
+    java, podroot = oomutil.explain_process(oomutil.Process(500, root=tree)), oomutil.explain_process(oomutil.Process(800, root=tree))
     assert (java.root_bonus_pages, java.predicted_oom_score) == (30 * 2500, 410)
     assert (podroot.root_bonus_pages, podroot.predicted_oom_score, podroot.agrees) == (0, 440, True)
     # victim ranks with the same arithmetic: podroot (no bonus) ahead of java, behind worker
@@ -266,7 +266,7 @@ def _capture_copy(tmp_path):
 
 def _rescore(tree, pid):
     """Write the oom_score the kernel would print for the edited files."""
-    score = oomutil.Process(pid, root=str(tree)).explain().predicted_oom_score
+    score = oomutil.explain_process(oomutil.Process(pid, root=str(tree))).predicted_oom_score
     (tree / "proc" / str(pid) / "oom_score").write_text(f"{score}\n")
 
 
@@ -313,5 +313,5 @@ def test_a_leader_that_exited_in_a_tree_without_task_directories(tmp_path):
     shutil.copytree(FIXTURES / "x86_64-cgroup1-linux6.18", tree, symlinks=True)
     status = tree / "proc/29738/status"
     status.write_text(status.read_text().replace("Threads:\t1", "Threads:\t3"))
-    assert oomutil.Process(29738, root=str(tree)).explain().unkillable_reason == "zombie"
+    assert oomutil.explain_process(oomutil.Process(29738, root=str(tree))).unkillable_reason == "zombie"
     assert 29738 in [r.pid for r in oomutil.top(str(tree))]

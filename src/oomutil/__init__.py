@@ -14,7 +14,7 @@ The names below are imported from their modules on first use (PEP 562), so that 
 command such as ``oomutil top`` loads only the modules it needs.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr__ below
@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .system import (SystemInfo, kernel_release, meminfo, memory_overcommit, oom_kill_count,
                          system_info, vm_settings)
     from .visibility import View, view
-    from .badness import Explanation, Unkillable
+    from .badness import Explanation, Unkillable, explain_process
     from .cgroups import (Hierarchy, MemoryCgroup, memory_cgroup, memory_cgroups, memory_hierarchy,
-                          process_cgroup)
+                          memory_cgroup_of, process_cgroup)
     from .events.parse import OomKillEvent, parse_lines, parse_text
     from .events.reconcile import Gap, reconcile
     from .procfs.pressure import Pressure
@@ -83,9 +83,11 @@ _EXPORTS = {
     "memory_cgroups": "cgroups",
     "memory_cgroup": "cgroups",
     "process_cgroup": "cgroups",
+    "memory_cgroup_of": "cgroups",
     "Pressure": "procfs.pressure",
     "Explanation": "badness",
     "Unkillable": "badness",
+    "explain_process": "badness",
     "predict": "victim",
     "VictimReport": "victim",
     "Candidate": "victim",

@@ -34,8 +34,10 @@ from enum import Enum
 
 from .errors import InvalidValue, NotAvailable
 from .procfs.meminfo import read_totalpages
+from .procfs.pagesize import read_page_size
 from .procfs.pid import c_div, read_pid1_is_global_init
 from .procfs.sysctl import read_kernel_release
+from .sysfs.cpu import read_online_cpus
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -233,7 +235,7 @@ def explain(status: PidStatus, adj: int, kernel_oom_score: Optional[int], totalp
 
 
 def explain_process(process: Process, era: Optional[str] = None) -> Explanation:
-    """explain() for a live process (Process.explain()): its ScoreInputs, and the kernel's
+    """explain() for a process (``oomutil.explain_process(p)``): its ScoreInputs, and the kernel's
     facts from its root (release, RAM + swap, page size, online CPUs).  Raises NotAvailable
     where the root has no meminfo or kernel release, or a kernel older than any formula
     (< 2.6.36)."""
@@ -244,14 +246,14 @@ def explain_process(process: Process, era: Optional[str] = None) -> Explanation:
             era = era_of(release)
         except InvalidValue as err:
             raise NotAvailable(err.msg, path=root.proc("sys", "kernel", "osrelease")) from err
-    page_size = root.page_size()
+    page_size = read_page_size(root)
     totalpages = read_totalpages(root, page_size)
     global_init = process.pid == 1 and read_pid1_is_global_init(root)
     inputs = process.score_inputs()
     status, adj = inputs.status, inputs.oom_score_adj
     return explain(status, adj, inputs.oom_score, totalpages, page_size, era,
                    unkillable_reason(process.pid, status, adj, global_init),
-                   counter_drift_pages(release, root.online_cpus()),
+                   counter_drift_pages(release, read_online_cpus(root)),
                    root_bonus_applies(era, status.cap_eff, lambda: inputs.initial_user_ns))
 
 

@@ -26,6 +26,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Dict, List, Optional, Tuple, Union
 
+    from .process import Process
+
 __all__ = ["MemoryCgroup", "Hierarchy", "CgroupLayout", "cgroup_layout", "working_set_bytes", "memory_hierarchy", "memory_cgroups", "memory_cgroup",
            "process_cgroup"]
 
@@ -328,6 +330,13 @@ def cgroup_or_none(path: Optional[str], root: Root) -> Optional[MemoryCgroup]:
     except NotAvailable:
         return None
 
+
+
+def memory_cgroup_of(process: Process) -> Optional[MemoryCgroup]:
+    """The memory cgroup ``process`` is charged to, with its limits and counters; None
+    without a memory controller or outside this view.  (The model offers the path,
+    Process.memory_cgroup_path(); the cgroup is this feature's.)"""
+    return cgroup_or_none(process.memory_cgroup_path(), process.root)
 
 
 def working_set_bytes(group: MemoryCgroup, root: Union[Root, str, None] = None, *,

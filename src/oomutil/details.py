@@ -7,8 +7,8 @@ from __future__ import annotations
 from ._record import Record
 
 from . import _fs
-from .badness import Explanation
-from .cgroups import MemoryCgroup
+from .badness import Explanation, explain_process
+from .cgroups import MemoryCgroup, memory_cgroup_of
 from .process import Process
 from .users import user_name
 
@@ -59,6 +59,6 @@ def process_info(process: Union[Process, int], root: Union[Root, str, None] = No
             rss_bytes=memory.rss_bytes if memory else None,
             swap_bytes=memory.swap_bytes if memory else None,
             pgtables_bytes=memory.pgtables_bytes if memory else None,
-            memory_cgroup=_fs.none_if_unreadable(p.memory_cgroup),
-            explain=_fs.none_if_unreadable(p.explain, era),
+            memory_cgroup=_fs.none_if_unreadable(memory_cgroup_of, p),
+            explain=_fs.none_if_unreadable(explain_process, p, era),
         )

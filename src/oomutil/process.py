@@ -23,13 +23,9 @@ from .procfs.cgroup import parse_memory_cgroup
 from ._fs import read_parsed
 from .procfs.pid import (CAP_SYS_RESOURCE, OOM_ADJUST_MAX, OOM_DISABLE, PidStat, PidStatus, parse_stat, parse_status,
                          parse_uid_map, score_adj_to_oom_adj)
-from .procfs.piddir import PidDir
+from .procfs.piddir import PidDir, hidden_by_proc
 from .procfs.sysctl import read_overcommit_memory
 from .root import Root, as_root
-
-if TYPE_CHECKING:
-    from .badness import Explanation
-    from .cgroups import MemoryCgroup
 
 __all__ = ["Process", "ProcessMemory", "Uids", "ScoreInputs", "check_writable"]
 
@@ -57,7 +53,7 @@ class ProcessMemory(Record):
 
 class ScoreInputs(Record):
     """What oom_badness() reads of one process, read together from one incarnation: the
-    input of the badness arithmetic (badness.explain_process())."""
+    input of the badness arithmetic (oomutil.explain_process())."""
 
     status: PidStatus  # as the OOM killer sees it: a live thread's memory where the leader exited
     oom_score_adj: int
@@ -112,8 +108,6 @@ class Process:
         try:
             d = PidDir(self.root, self.pid, start_time_ticks=self.start_time_ticks)
         except NoSuchProcess as err:
-            from .visibility import hidden_by_proc
-
             why = hidden_by_proc(self.pid, self.root)
             if why is not None:  # it exists: /proc does not show it to us
                 raise AccessDenied(f"hidden from this user ({why})", pid=self.pid) from err
@@ -254,24 +248,6 @@ class Process:
                 if d.fresh_mm_status().memory_bytes() == status.memory_bytes():
                     break
             return ScoreInputs(status, adj, score, _fs.none_if_unreadable(d.fresh, "uid_map", parse_uid_map))
-
-    # Two conveniences hand the process to a feature; the import is inside the method, so
-    # importing the model never loads a feature.
-
-    def memory_cgroup(self) -> Optional[MemoryCgroup]:
-        """The memory cgroup this process is charged to, with its limits and counters
-        (cgroups.cgroup_or_none()); None without a memory controller or outside this view."""
-        from .cgroups import cgroup_or_none
-
-        return cgroup_or_none(self.memory_cgroup_path(), self.root)
-
-    def explain(self, era: Optional[str] = None) -> Explanation:
-        """oom_score taken apart, recomputed with the kernel's arithmetic for ``era``
-        (default: from the root's kernel release), next to what the kernel printed
-        (badness.explain_process())."""
-        from .badness import explain_process
-
-        return explain_process(self, era)
 
     def stat(self) -> PidStat:
         """/proc/PID/stat: pid, comm (raw), state, ppid, flags, threads and start time in

@@ -30,6 +30,7 @@ from .badness import (OOM_SCORE_ADJ_MIN, choice_key, era_of, last_scanned_wins, 
 from .cgroup_names import group_key, within
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.meminfo import read_totalpages
+from .procfs.pagesize import read_page_size
 from .procfs.pid import PidStatus, parse_stat, parse_status, parse_uid_map, read_pid1_is_global_init
 from .procfs.piddir import PidDir
 from .procfs.sysctl import read_kernel_release
@@ -214,7 +215,7 @@ class _Scan:
         if self._kernel is None:
             try:
                 release = read_kernel_release(self.root)
-                page_size = self.root.page_size()
+                page_size = read_page_size(self.root)
                 self._kernel = (era_of(release), read_totalpages(self.root, page_size), page_size,
                                 last_scanned_wins(release))
             except (NotAvailable, AccessDenied, InvalidValue):

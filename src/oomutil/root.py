@@ -77,22 +77,6 @@ class Root:
         """The MANIFEST of a captured tree (tools/capture-fixture)."""
         return os.path.join(self.path, "MANIFEST")
 
-    def page_size(self) -> int:
-        """The page size of the kernel behind this root (procfs/pagesize.py reads it)."""
-        from .procfs.pagesize import read_page_size
-
-        return read_page_size(self)
-
-    def online_cpus(self) -> int:
-        """The kernel's online CPUs (sysfs/cpu.py reads them)."""
-        from .sysfs.cpu import read_online_cpus
-
-        return read_online_cpus(self)
-
-    def cpu_count(self) -> int:
-        """Deprecated name of online_cpus() (it read the possible CPUs until 0.1)."""
-        return self.online_cpus()
-
     def check(self) -> None:
         """NotAvailable unless the root holds proc/ (the CLI checks every --root so: one
         message for a wrong directory, whichever the command)."""

@@ -20,9 +20,11 @@ from ._fs import none_if_unreadable
 from .cgroup_names import within
 from .errors import InvalidValue, NotAvailable
 from .procfs.meminfo import read_meminfo, read_totalpages
+from .procfs.pagesize import read_page_size
 from .procfs.sysctl import read_kernel_release, read_swappiness
 from .rank import snapshot
 from .root import Root, as_root
+from .sysfs.cpu import read_online_cpus
 from .visibility import View, hidden_from_us, view
 
 TYPE_CHECKING = False
@@ -85,7 +87,7 @@ class Machine:
     per command (``oomutil cgroups`` ranks every cgroup with one)."""
 
     def __init__(self, r: Root) -> None:
-        self.page_size = r.page_size()
+        self.page_size = read_page_size(r)
         m = none_if_unreadable(read_meminfo, r)
         self.swap_pages = (m.swap_total_bytes or 0) // self.page_size if m else 0
         try:
@@ -98,7 +100,7 @@ class Machine:
         except InvalidValue as err:
             raise NotAvailable(err.msg, path=r.proc("sys", "kernel", "osrelease")) from err
         self.last_wins = last_scanned_wins(release)
-        self.drift_pages = counter_drift_pages(release, r.online_cpus())
+        self.drift_pages = counter_drift_pages(release, read_online_cpus(r))
 
 
 def predict(

@@ -16,14 +16,14 @@ counted.  A root (capabilities) that sees every process through hidepid has a co
 
 from __future__ import annotations
 
-import errno
 import os
 from ._record import Record
 
 from . import _fs
 from .errors import AccessDenied, NoSuchProcess, NotAvailable
 from .procfs.loadavg import read_threads_total
-from .procfs.mountinfo import parse_mountinfo
+from .procfs.mountinfo import read_proc_mount
+from .procfs.piddir import hidden_by_proc, hidden_from_us
 from .procfs.pid import parse_stat, read_pid1_is_global_init
 from .root import Root, as_root
 
@@ -35,10 +35,6 @@ __all__ = ["View", "view", "hidden_from_us", "hidden_by_proc"]
 
 # include/linux/proc_ns.h PROC_PID_INIT_INO: the initial pid namespace's inode, fixed
 INITIAL_PID_NS_INODE = 0xEFFFFFFC
-# fs/proc/root.c: hidepid values, as numbers (before 5.8) or names
-_HIDEPID = {"0": None, "off": None, "1": "noaccess", "noaccess": "noaccess", "2": "invisible",
-            "invisible": "invisible", "4": "ptraceable", "ptraceable": "ptraceable"}
-
 
 class View(Record):
     """What a root's /proc lets this reader see of the kernel's processes."""
@@ -67,22 +63,6 @@ class View(Record):
         return hidden is not None and hidden > max(8, (self.threads_total or 0) // 50)
 
 
-def _proc_mount(r: Root) -> tuple:
-    """(hidepid, subset=pid) of the proc filesystem at the root's proc/: the last mount on
-    that mount point is the one on top."""
-    try:
-        mounts = _fs.read_parsed(r.proc("self", "mountinfo"), parse_mountinfo)
-    except (NotAvailable, AccessDenied):
-        return None, False
-    procs = [m for m in mounts if m.fstype == "proc"]
-    here = os.path.realpath(r.proc())
-    mine = [m for m in procs if m.mount_point == here] or [m for m in procs if m.mount_point == "/proc"]
-    if not mine:
-        return None, False
-    options = dict(o.partition("=")[::2] for o in mine[-1].super_options)
-    return _HIDEPID.get(options.get("hidepid", "0")), options.get("subset") == "pid"
-
-
 def _initial_pid_namespace(r: Root) -> Optional[bool]:
     """Live: the reader's pid namespace is the initial one (its inode is fixed).  A tree or
     a mounted host /proc: only the initial namespace lists kernel threads (pid 2)."""
@@ -102,7 +82,7 @@ def view(root: Union[Root, str, None] = None) -> View:
     threads reads each listed process's stat; that is done only where the view may be
     partial (hidepid set, or another pid namespace)."""
     r = as_root(root)
-    hidepid, subset = _proc_mount(r)
+    hidepid, subset = read_proc_mount(r)
     initial = _initial_pid_namespace(r)
     total = _fs.none_if_unreadable(read_threads_total, r)
     if hidepid is None and initial is not False:  # nothing hidden, or nothing known to be
@@ -123,32 +103,3 @@ def view(root: Union[Root, str, None] = None) -> View:
             continue  # gone meanwhile
     seen = View(hidepid, subset, initial, total, visible, unreadable, False)
     return seen._replace(complete=initial is not False and not seen.hides_threads and unreadable == 0)
-
-
-def hidden_from_us(pid: int, root: Union[Root, str, None] = None) -> bool:
-    """A pid with no directory in the live /proc that exists all the same: hidepid hides
-    it from this reader.  kill(pid, 0) says EPERM for a process we may not signal, ESRCH
-    for none; where we may signal it, it exists too.  False off the live root."""
-    r = as_root(root)
-    if not r.is_live:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError as err:
-        return err.errno == errno.EPERM
-    except OverflowError:  # beyond pid_t: no such process (the kernel's pids stop at 2^22)
-        return False
-    return True
-
-
-def hidden_by_proc(pid: int, root: Union[Root, str, None] = None) -> Optional[str]:
-    """Why a process that exists has no directory in the root's /proc ("/proc is mounted
-    hidepid=invisible", "/proc is another pid namespace's"), or None: it does not exist,
-    or this cannot be known (a tree, a mounted host /proc)."""
-    r = as_root(root)
-    if os.path.exists(r.proc(pid)) or not hidden_from_us(pid, r):
-        return None  # listed (a pid handed to another process is not hidden), or gone
-    hidepid, _ = _proc_mount(r)
-    if hidepid is not None:
-        return f"/proc is mounted hidepid={hidepid}"
-    return "it exists, but this /proc does not list it"

@@ -47,7 +47,7 @@ def test_every_process_here_agrees():
         if not name.isdigit():
             continue
         try:
-            e = oomutil.Process(int(name)).explain()
+            e = oomutil.explain_process(oomutil.Process(int(name)))
         except oomutil.NoSuchProcess:
             continue
         # exact, or off only where the kernel's per-CPU RSS counters (6.2+) lag behind
@@ -61,7 +61,7 @@ def test_every_process_here_agrees():
                                       (2048, 1000), (256, 0)])
 def test_sizes_and_adjustments_agree(hogs, mib, adj):
     p = hogs(mib, adj)
-    e = oomutil.Process(p.pid).explain()
+    e = oomutil.explain_process(oomutil.Process(p.pid))
     assert e.oom_score_adj == adj and e.rss_pages * e.page_size >= mib << 20
     assert e.agrees or e.within_counter_drift, e
 

@@ -8,9 +8,9 @@ from helpers import FIXTURES
 from oomutil import _fs
 from oomutil.errors import AccessDenied, ParseError
 from oomutil.procfs.loadavg import parse_uptime
-from oomutil.procfs.pagesize import parse_manifest_page_size
+from oomutil.procfs.pagesize import parse_manifest_page_size, read_page_size
 from oomutil.root import Root
-from oomutil.sysfs.cpu import parse_cpu_list
+from oomutil.sysfs.cpu import parse_cpu_list, read_online_cpus
 
 CAPTURE = FIXTURES / "x86_64-cgroup1-linux6.18"
 
@@ -26,7 +26,7 @@ def test_parsers():
 
 def test_a_tree_reads_its_own(monkeypatch):
     root = Root(str(CAPTURE))
-    assert (root.page_size(), root.online_cpus()) == (4096, 2)
+    assert (read_page_size(root), read_online_cpus(root)) == (4096, 2)
     real = _fs.read_bytes
 
     def deny_cpus(path, **kwargs):
@@ -35,4 +35,4 @@ def test_a_tree_reads_its_own(monkeypatch):
         return real(path, **kwargs)
 
     monkeypatch.setattr(_fs, "read_bytes", deny_cpus)
-    assert root.online_cpus() == 1  # nothing says: one
+    assert read_online_cpus(root) == 1  # nothing says: one

@@ -14,7 +14,7 @@ import time
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from .. import __version__
+from .._version import __version__
 from .._fs import list_dir
 from ..badness import proc_oom_score
 from ..cgroup_names import within

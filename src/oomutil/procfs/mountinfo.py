@@ -13,15 +13,18 @@ proc(5) /proc/pid/mountinfo; Documentation/filesystems/proc.rst 3.5.
 
 from __future__ import annotations
 
+import os
 import re
 from .._record import Record
 
-from .._fs import decode
-from ..errors import ParseError
+from .._fs import decode, read_parsed
+from ..errors import AccessDenied, NotAvailable, ParseError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import List, Tuple
+    from typing import List, Optional, Tuple
+
+    from ..root import Root
 
 
 class Mount(Record):
@@ -51,3 +54,24 @@ def parse_mountinfo(data: bytes) -> List[Mount]:
         options = rfields[2].split(",") if len(rfields) > 2 else []
         mounts.append(Mount(_unescape(fields[3]), _unescape(fields[4]), rfields[0], tuple(options)))
     return mounts
+
+
+# fs/proc/root.c: hidepid values, as numbers (before 5.8) or names
+_HIDEPID = {"0": None, "off": None, "1": "noaccess", "noaccess": "noaccess", "2": "invisible",
+            "invisible": "invisible", "4": "ptraceable", "ptraceable": "ptraceable"}
+
+
+def read_proc_mount(root: Root) -> Tuple[Optional[str], bool]:
+    """(hidepid, subset=pid) of the proc filesystem at the root's proc/, from its
+    mountinfo: the last mount on that mount point is the one on top."""
+    try:
+        mounts = read_parsed(root.proc("self", "mountinfo"), parse_mountinfo)
+    except (NotAvailable, AccessDenied):
+        return None, False
+    procs = [m for m in mounts if m.fstype == "proc"]
+    here = os.path.realpath(root.proc())
+    mine = [m for m in procs if m.mount_point == here] or [m for m in procs if m.mount_point == "/proc"]
+    if not mine:
+        return None, False
+    options = dict(o.partition("=")[::2] for o in mine[-1].super_options)
+    return _HIDEPID.get(options.get("hidepid", "0")), options.get("subset") == "pid"

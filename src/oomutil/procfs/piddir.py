@@ -10,6 +10,7 @@ the identity check (start time, stat field 22), the per-file cache and the error
 
 from __future__ import annotations
 
+import errno
 import os
 
 from .. import _fs
@@ -160,3 +161,32 @@ class PidDir:
             return status.name
         stat = self.get("stat", parse_stat)
         return stat.comm if stat is not None else None
+
+
+def hidden_from_us(pid: int, root: Root) -> bool:
+    """A pid with no directory in the live /proc that exists all the same: hidepid hides
+    it from this reader.  kill(pid, 0) says EPERM for a process we may not signal, ESRCH
+    for none; where we may signal it, it exists too.  False off the live root."""
+    if not root.is_live:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError as err:
+        return err.errno == errno.EPERM
+    except OverflowError:  # beyond pid_t: no such process (the kernel's pids stop at 2^22)
+        return False
+    return True
+
+
+def hidden_by_proc(pid: int, root: Root) -> Optional[str]:
+    """Why a process that exists has no directory in the root's /proc ("/proc is mounted
+    hidepid=invisible", "/proc is another pid namespace's"), or None: it does not exist,
+    or this cannot be known (a tree, a mounted host /proc)."""
+    if os.path.exists(root.proc(pid)) or not hidden_from_us(pid, root):
+        return None  # listed (a pid handed to another process is not hidden), or gone
+    from .mountinfo import read_proc_mount
+
+    hidepid, _ = read_proc_mount(root)
+    if hidepid is not None:
+        return f"/proc is mounted hidepid={hidepid}"
+    return "it exists, but this /proc does not list it"
