@@ -111,6 +111,15 @@ def adj_of_every_process(but: int = 0) -> dict:
     return found
 
 
+def oom_kill_count():
+    """/proc/vmstat oom_kill (4.13+): every OOM kill of this kernel so far; None without it."""
+    try:
+        with open("/proc/vmstat") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("oom_kill ")), None)
+    except OSError:
+        return None
+
+
 def set_adj(value: int):
     """preexec_fn: the child writes its own oom_score_adj before exec (inherited by exec)."""
 

@@ -19,6 +19,7 @@ def _oom_control(path):
     return dict(line.split() for line in open(os.path.join(path, "memory.oom_control")))
 
 
+@pytest.mark.real_oom
 def test_nested_limits_and_a_real_oom_kill(memcg):
     parent = memcg.make("", 32 << 20)
     child_dir = memcg.make("child", 64 << 20)

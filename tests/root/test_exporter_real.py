@@ -25,6 +25,7 @@ def _value(samples, name, **labels):
     return found[0] if found else None
 
 
+@pytest.mark.real_oom
 def test_a_real_memcg_kill_shows_up_in_the_metrics(memcg):
     with serving() as (base, _):
         url = base + "/metrics"

@@ -80,6 +80,7 @@ def _until(what, timeout=30.0):
         time.sleep(0.25)
 
 
+@pytest.mark.real_oom
 def test_prometheus_sees_the_kill_and_fires_the_alert(prometheus, memcg):
     api = prometheus
     alert = _memcg_kill_alert()

@@ -52,6 +52,7 @@ def _first_kill(memcg, path, push_mib=64):
     ([(144, 0), (48, 400), (96, 100)], 1),    # 48 MiB + 400 units (120 MiB) > 144 MiB > 96 + 100 units
     ([(200, 0), (40, 1)], 0),                 # adj 1 is 300 KiB here: size decides
 ])
+@pytest.mark.real_oom
 def test_predicted_victim_is_killed(memcg, sizes_adjs, expected):
     total = sum(mib for mib, _ in sizes_adjs)
     path = memcg.make("", (total + 16) * MiB)
@@ -65,6 +66,7 @@ def test_predicted_victim_is_killed(memcg, sizes_adjs, expected):
     assert _first_kill(memcg, path) == procs[expected].pid
 
 
+@pytest.mark.real_oom
 def test_nested_limit_kills_across_the_subtree(memcg):
     # parent limited; two children without limits of their own; the pusher is in child a
     parent = memcg.make("", 256 * MiB)
@@ -92,6 +94,7 @@ def test_what_if_set_and_grow(memcg):
     assert f"what if: pid {small.pid} oom_score_adj 1000" in text and f"victim: pid {small.pid}" in text
 
 
+@pytest.mark.real_oom
 def test_a_process_whose_leader_exited_is_the_victim_and_its_kill_is_logged(memcg, tmp_path):
     """The kernel scores a process through any thread that still holds the memory; its
     log names that thread in "Killed process", the summary line the process."""
