@@ -110,3 +110,13 @@ def test_parse_status_malformed_names_the_line(data, message):
     with pytest.raises(ParseError) as info:
         parse_status(data)
     assert message in str(info.value).replace("\\\\", "\\")
+
+
+@pytest.mark.parametrize("escaped, name", [
+    (rb"odd\\name\nx", "odd\\name\nx"),  # the kernel writes \\ for a backslash and \n for a newline
+    (rb"a\\n", "a\\n"),  # an escaped backslash before an n: not a newline
+    (b"x\x1b[2J\t", "x\x1b[2J\t"),  # every other byte comes raw: kept as it is
+    (b"\xe6\x95\xb0\xff", "\u6570\\xff"),  # UTF-8 decoded; a byte that is not stays visible
+])
+def test_parse_status_name_is_the_name_the_process_set(escaped, name):
+    assert parse_status(STATUS_618.replace(b"Name:\tpython3", b"Name:\t" + escaped)).name == name

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from . import examples, fail
+from ._args import pid_arg
 from ._output import cgroup_arg, print_json, print_lines, regex_arg
 
 
@@ -21,7 +22,7 @@ def register(sub, parents, help_text: str) -> None:
                         "oomutil adj -p 1234 -n 500             set, as choom -p 1234 -n 500",
                         "oomutil adj --name '^chrome$' -n 800 --dry-run   what it would change"),
     )
-    p.add_argument("-p", "--pid", type=_pid, action="append", default=[], metavar="PID",
+    p.add_argument("-p", "--pid", type=pid_arg, action="append", default=[], metavar="PID",
                    help="this process (repeatable)")
     p.add_argument("--name", type=regex_arg, metavar="REGEX", help="every process whose name matches")
     p.add_argument("--user", action="append", metavar="USER", help="every process of this user name or uid")
@@ -30,12 +31,6 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="with -n: show the ranking before and after and the writes the kernel would refuse; "
                    "change nothing")
-
-
-def _pid(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 4194304:  # PID_MAX_LIMIT
-        raise argparse.ArgumentTypeError(f"invalid PID argument: {text!r}")
-    return int(text)
 
 
 def adj_value(text: str) -> int:
@@ -138,7 +133,12 @@ def _chosen(args, root):
     if args.name or args.user or args.cgroup:
         from ..cgroups import resolve_cgroup
         from ..rank import top
+        from ._args import unknown_users
 
+        unknown = unknown_users(args.user or [], root)
+        if unknown:
+            fail(f"no such user: {', '.join(unknown)}")
+            return []
         cgroup = resolve_cgroup(args.cgroup, root) if args.cgroup else None
         rows = top(root, sort="pid", users=args.user, name=args.name, cgroup_prefix=cgroup)
         pids += [r.pid for r in rows if r.pid not in pids]
