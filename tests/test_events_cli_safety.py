@@ -184,3 +184,78 @@ def test_kills_of_this_boot_are_shown_in_the_local_zone():
     assert all(e["time"][-6:] in ("+01:00", "+02:00") and e["time_raw"] == f"{e['time_seconds']:.6f}" for e in events)
     table = run_oomutil("events", env={"TZ": "Europe/Berlin"}).stdout.splitlines()
     assert table[-1][20:26] in ("+01:00", "+02:00")
+
+
+# -- --follow --file follows the file, as tail -F (issue 21, item 9) ------------------------
+
+REPORT_618 = (LOGS / "dmesg-6.18.txt").read_text()
+
+
+def _report(pid):
+    return REPORT_618.replace("16642", str(pid))
+
+
+def test_follow_a_file_through_appends_rotation_and_truncation(tmp_path):
+    import queue
+    import subprocess
+    import threading
+    import time
+
+    from helpers import oomutil_command
+
+    log = tmp_path / "kern.log"
+    log.write_text(_report(1001))  # before the start: not new
+    env = dict(os.environ)
+    env.pop("OOMUTIL_ROOT", None)
+    proc = subprocess.Popen(oomutil_command() + ["events", "--file", str(log), "--follow", "--ndjson"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+
+    def next_pid():
+        try:
+            return json.loads(lines.get(timeout=10))["pid"]
+        except queue.Empty:
+            raise AssertionError(f"no event within 10 s; stderr: {proc.stderr.read1(4096) if proc.poll() is not None else ''}")
+
+    try:
+        time.sleep(1.0)  # let it open the file and go to its end
+        with open(log, "a") as f:  # appended, in two writes: a line may come in parts
+            f.write(_report(1002)[:100])
+            f.flush()
+            time.sleep(0.5)
+            f.write(_report(1002)[100:])
+        assert next_pid() == 1002
+        os.rename(log, tmp_path / "kern.log.1")  # rotated: a new file takes the name
+        time.sleep(0.5)
+        log.write_text(_report(1003) + "ordinary line\n" * 50)
+        assert next_pid() == 1003
+        with open(tmp_path / "kern.log.1", "a") as f:  # the old file is not followed any more
+            f.write(_report(1009))
+        log.write_text(_report(1004))  # truncated (shorter than what was read), then written
+        assert next_pid() == 1004
+        with open(log, "a") as f:
+            f.write(_report(1005))
+        assert next_pid() == 1005
+        assert lines.empty() and proc.poll() is None  # 1001 (old) and 1009 (the rotated file) never came
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert "Traceback" not in proc.stderr.read()
+
+
+def test_follow_refuses_two_files_and_a_gzip_file():
+    line = _said_once(run_oomutil("events", "--follow", "--file", LOGS / "kmsg.txt", "--file", LOGS / "dmesg-T.txt"), 2)
+    assert "--follow follows one --file" in line
+    line = _said_once(run_oomutil("events", "--follow", "--file", LOGS / "dmesg-6.18.txt.gz"), 1)
+    assert "dmesg-6.18.txt.gz" in line and "gzip" in line
+
+
+def test_follow_standard_input_until_it_ends():
+    out = run_oomutil("events", "--follow", "--file", "-", "--ndjson", input=_report(1006) + _report(1007))
+    assert out.returncode == 0 and [json.loads(line)["pid"] for line in out.stdout.splitlines()] == [1006, 1007]
+
+
+def test_an_unreadable_file_is_named():
+    line = _said_once(run_oomutil("events", "--file", "/proc/self/mem"), 1)
+    assert line.startswith("oomutil: /proc/self/mem: ")

@@ -136,12 +136,8 @@ def _history(args, root):
             fail(printable(f"{err}; reading the journal instead"))
             args.source = "journal"
     doubtful = []
-    if args.source == "journal" and not root.is_live:
-        # journalctl reads this machine's journal whatever --root says: never pass it off
-        # as the other root's log
-        raise NotAvailable(f"the journal is read from this machine, not from {root.path}; give the other "
-                           f"system's log with --file (e.g. {root.path}/var/log/kern.log, or - for stdin)")
     if args.source == "journal":
+        _journal_of_this_machine(root)
         since = None if args.since is None else max(0.0, time.time() - args.since.timestamp())
         events = list(parse_lines(journal_lines(since), "journal", args.lines, doubtful))
         _say_what_was_not_found("the journal", events, doubtful)
@@ -155,6 +151,16 @@ def _history(args, root):
     _say_what_was_not_found("the kernel log (/dev/kmsg)", events, doubtful)
     starts_at_boot = None if reader.first_seq is None else reader.first_seq == 0
     return events, reconcile(root, events, starts_at_boot, reader.lost)
+
+
+def _journal_of_this_machine(root) -> None:
+    """journalctl reads this machine's journal whatever --root says: never pass it off as
+    the other root's log."""
+    from ..errors import NotAvailable
+
+    if not root.is_live:
+        raise NotAvailable(f"the journal is read from this machine, not from {root.path}; give the other "
+                           f"system's log with --file (e.g. {root.path}/var/log/kern.log, or - for stdin)")
 
 
 def _say_what_was_not_found(source: str, events, doubtful) -> None:
@@ -238,23 +244,37 @@ def _shown_time(e):
 
 
 def _follow(args, root) -> int:
-    """Block on /dev/kmsg and print each kill when its "Killed process" line arrives."""
+    """Block on the log and print each kill when its "Killed process" line arrives: on
+    /dev/kmsg, on the journal (--source journal), or on the one --file, as tail -F does."""
 
     from ..events.parse import Assembler
-    from ..events.sources import KmsgReader
+    from ..events.sources import KmsgReader, follow_file, journal_follow, journal_json_lines
     from ._output import json_line, print_csv
 
-    reader = KmsgReader(root, follow=True)
-    asm = Assembler("kmsg", args.lines)
+    if args.file and len(args.file) > 1:
+        return _usage("--follow follows one --file")
+    reader = None
+    if args.file:
+        path = args.file[0]
+        source = "stdin" if path == "-" else path
+        lines = journal_json_lines(follow_file(path))  # journalctl -o json as it comes, or text
+    elif args.source == "journal":
+        _journal_of_this_machine(root)
+        source, lines = "journal", journal_follow()
+    else:
+        reader = KmsgReader(root, follow=True)
+        source, lines = "kmsg", reader.records()
+    asm = Assembler(source, args.lines)
     shown = 0
     if not (args.ndjson or args.csv):
         print_lines(_table([]))  # the header, before the first kill comes
     if sys.stderr.isatty():
-        print("waiting for OOM kills (Ctrl-C to stop) ...", file=sys.stderr)
+        print(printable(f"waiting for OOM kills{' in ' + source if args.file else ''} (Ctrl-C to stop) ..."),
+              file=sys.stderr)
     sys.stdout.flush()
     try:
-        for record in reader.records():
-            event = asm.feed(record)
+        for line in lines:
+            event = asm.feed(line)
             if event is None or not _wanted(args, event, None):
                 continue
             [event] = _on_the_clock(args, root, [event])
@@ -269,5 +289,9 @@ def _follow(args, root) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        reader.close()
+        if reader is not None:
+            reader.close()
+        close = getattr(lines, "close", None)
+        if close is not None:
+            close()  # a generator's finally: journalctl stopped, the file closed
     return 0

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zlib
 
 from ..errors import AccessDenied, NotAvailable, OomutilError
@@ -149,21 +150,82 @@ def journal_json_lines(lines) -> Iterator[str]:
             yield f"{stamp or '1970-01-01T00:00:00+00:00'} - {ident}{f'[{pid}]' if pid else ''}: {message}"
 
 
+def follow_file(path: str, poll: float = 0.2) -> Iterator[str]:
+    """Lines written to a log file from now on, as ``tail -F`` follows it: a file replaced
+    by another (rotated: another inode at the path) is read to its end, then the new one
+    from its start; a file cut short (truncated: smaller than what was read) from its
+    start; a path that is gone for a while (between a rotation's two steps) is waited for.
+    Standard input ("-") is read line by line until it ends."""
+    if path == "-":
+        return (raw.rstrip(b"\n").decode("utf-8", "replace") for raw in sys.stdin.buffer)
+    f = _open(path)  # now, not at the first line: a file that cannot be followed is said at once
+    if _read(f, path, 2) == b"\x1f\x8b":
+        f.close()
+        raise OomutilError("a gzip file is not written to: give --follow the log being written", path=path)
+    f.seek(0, os.SEEK_END)  # only what is logged from now on, as /dev/kmsg is followed
+    return _tail(f, path, poll)
+
+
+def _tail(f, path: str, poll: float) -> Iterator[str]:
+    try:
+        pending = b""
+        while True:
+            data = _read(f, path)
+            if data:
+                *lines, pending = (pending + data).split(b"\n")
+                for raw in lines:
+                    yield raw.decode("utf-8", "replace")
+                continue
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:  # rotated away, the new one not there yet
+                time.sleep(poll)
+                continue
+            except OSError as err:
+                raise OomutilError(os.strerror(err.errno or 0), path=path) from None
+            was = os.fstat(f.fileno())
+            if (now.st_dev, now.st_ino) != (was.st_dev, was.st_ino):  # rotated: the old one is read
+                if pending:
+                    yield pending.decode("utf-8", "replace")
+                f.close()
+                f, pending = _open(path), b""
+            elif now.st_size < f.tell():  # truncated: read again from the start
+                f.seek(0)
+                pending = b""
+            else:
+                time.sleep(poll)
+    finally:
+        f.close()
+
+
+def _open(path: str):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise NotAvailable("no such file", path=path) from None
+    except PermissionError:
+        raise AccessDenied(path=path) from None
+    except IsADirectoryError:
+        raise NotAvailable("is a directory", path=path) from None
+    except OSError as err:
+        raise OomutilError(os.strerror(err.errno or 0), path=path) from None
+
+
+def _read(f, path: str, size: int = 65536) -> bytes:
+    try:
+        return f.read(size)
+    except OSError as err:  # EIO from /proc/self/mem, EISDIR on a directory opened anyway, ...
+        raise OomutilError(f"cannot be read as a log: {os.strerror(err.errno or 0)}", path=path) from None
+
+
 def read_file(path: str) -> str:
     """A log file (gzip too, by its magic), or standard input for "-"; bytes that are not
     UTF-8 are replaced, never fatal."""
     if path == "-":
         data = sys.stdin.buffer.read()
     else:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            raise NotAvailable("no such file", path=path) from None
-        except PermissionError:
-            raise AccessDenied(path=path) from None
-        except IsADirectoryError:
-            raise NotAvailable("is a directory", path=path) from None
+        with _open(path) as f:
+            data = _read(f, path, -1)
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
