@@ -259,3 +259,22 @@ def test_follow_standard_input_until_it_ends():
 def test_an_unreadable_file_is_named():
     line = _said_once(run_oomutil("events", "--file", "/proc/self/mem"), 1)
     assert line.startswith("oomutil: /proc/self/mem: ")
+
+
+# -- a journal that is not there is said, not taken for one without kills (issue 21, item 6) --
+
+def test_no_journalctl_is_no_journal(tmp_path):
+    line = _said_once(run_oomutil("events", "--source", "journal", env={"PATH": str(tmp_path)}), 1)
+    assert line.startswith("oomutil: there is no journal here")
+
+
+def test_no_journal_files_is_no_journal():
+    from oomutil.events.sources import _JOURNAL_DIRS
+
+    found = [os.path.join(d, n) for top in _JOURNAL_DIRS if os.path.isdir(top)
+             for d, _, names in os.walk(top) for n in names if n.endswith((".journal", ".journal~"))]
+    if found:
+        pytest.skip(f"this machine has a journal ({found[0]}): the case needs one without")
+    for extra in ([], ["--follow"]):
+        line = _said_once(run_oomutil("events", "--source", "journal", *extra), 1)
+        assert line == "oomutil: there is no journal here: no journal files in /run/log/journal or /var/log/journal"

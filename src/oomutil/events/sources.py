@@ -84,10 +84,11 @@ def journal_lines(since_seconds: Optional[float] = None) -> List[str]:
            "SYSLOG_IDENTIFIER=systemd-oomd"]
     if since_seconds is not None:
         cmd += ["--since", f"-{int(since_seconds)}s"]
+    _journal_is_there()
     try:
         out = subprocess.run(cmd, capture_output=True, timeout=120)
     except FileNotFoundError:
-        raise NotAvailable("journalctl is not installed") from None
+        raise NotAvailable(NO_JOURNALCTL) from None
     except subprocess.TimeoutExpired:
         raise OomutilError("journalctl did not answer within 120 s") from None
     if out.returncode != 0:
@@ -95,14 +96,42 @@ def journal_lines(since_seconds: Optional[float] = None) -> List[str]:
     return list(journal_json_lines(out.stdout.decode("utf-8", "replace").split("\n")))
 
 
+NO_JOURNALCTL = "there is no journal here: journalctl is not installed"
+# where journald keeps its files (Storage=volatile, persistent), and where journalctl looks for
+# them (sd-journal's local search paths): one directory per machine id or namespace
+_JOURNAL_DIRS = ("/run/log/journal", "/var/log/journal")
+
+
+def _journal_is_there() -> None:
+    """NotAvailable unless journalctl has a journal file to read: without one it prints no
+    entry and exits 0 (systemd 252), and "no kills in the journal" would be a wrong answer."""
+    for top in _JOURNAL_DIRS:
+        try:
+            subdirs = [e.path for e in os.scandir(top) if e.is_dir()]
+        except OSError:
+            continue
+        for d in [top, *subdirs]:
+            try:
+                if any(n.endswith((".journal", ".journal~")) for n in os.listdir(d)):
+                    return
+            except OSError:
+                continue
+    raise NotAvailable(f"there is no journal here: no journal files in {' or '.join(_JOURNAL_DIRS)}")
+
+
 def journal_follow() -> Iterator[str]:
     """Kernel messages logged from now on, from the journal (``journalctl -k -f -n 0``), as
     log lines, as they come; OomutilError when journalctl stops."""
+    _journal_is_there()
     try:
         proc = subprocess.Popen(["journalctl", "-k", "-f", "-n", "0", "-o", "json", "--no-pager"],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace")
     except FileNotFoundError:
-        raise NotAvailable("journalctl is not installed") from None
+        raise NotAvailable(NO_JOURNALCTL) from None
+    return _journal_stream(proc)
+
+
+def _journal_stream(proc) -> Iterator[str]:
     try:
         yield from journal_json_lines(line.rstrip("\n") for line in proc.stdout)  # type: ignore[union-attr]
         raise OomutilError(f"journalctl stopped (exit status {proc.wait()})")
