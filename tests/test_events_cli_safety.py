@@ -278,3 +278,49 @@ def test_no_journal_files_is_no_journal():
     for extra in ([], ["--follow"]):
         line = _said_once(run_oomutil("events", "--source", "journal", *extra), 1)
         assert line == "oomutil: there is no journal here: no journal files in /run/log/journal or /var/log/journal"
+
+
+# -- --cgroup that names nothing (issue 21, item 6) -----------------------------------------
+
+TREE = FIXTURES / "x86_64-cgroup1-linux6.18"
+
+
+def test_a_cgroup_that_neither_exists_nor_is_in_a_kill_is_said():
+    line = _said_once(run_oomutil("--root", TREE, "events", "--file", LOGS / "dmesg-6.18.txt", "--cgroup", "/nonexistent"), 1)
+    assert line == (f"oomutil: no memory cgroup /nonexistent: no kill in the log is in it, nor is there "
+                    f"{TREE}/sys/fs/cgroup/memory/nonexistent")
+
+
+def test_kills_of_a_removed_cgroup_are_still_listed():
+    # /kref_oomtest was removed after its kill: it is not in the tree, but it is in the log
+    assert not (TREE / "sys" / "fs" / "cgroup" / "memory" / "kref_oomtest").exists()
+    out = run_oomutil("--root", TREE, "events", "--file", LOGS / "dmesg-6.18.txt", "--cgroup", "/kref_oomtest", "--json")
+    assert out.returncode == 0 and [e["pid"] for e in json.loads(out.stdout)["events"]] == [16642]
+
+
+def test_a_cgroup_that_exists_without_kills_is_an_empty_answer_said():
+    out = run_oomutil("--root", TREE, "events", "--file", LOGS / "dmesg-6.18.txt", "--cgroup", "/oomutil-capture/app")
+    assert out.returncode == 0 and out.stdout == ""
+    assert out.stderr == "oomutil: no OOM kills in memory cgroup /oomutil-capture/app (it exists)\n"
+
+
+# -- roots without dev/kmsg or proc/ (issue 21, item 11) ------------------------------------
+
+def test_a_root_without_dev_kmsg_says_use_file():
+    line = _said_once(run_oomutil("--root", TREE, "events"), 1)
+    assert line.startswith("oomutil: this root has no dev/kmsg: use --file FILE")
+
+
+def test_a_file_needs_no_proc_under_the_root(tmp_path):
+    from oomutil.cli.events import needs_proc
+
+    assert needs_proc(type("Args", (), {"file": ["x"]})()) is False
+    assert needs_proc(type("Args", (), {"file": None})()) is True
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = run_oomutil("--root", empty, "events", "--file", LOGS / "dmesg-6.18.txt", "--json")
+    assert out.returncode == 0, out.stderr
+    assert [e["pid"] for e in json.loads(out.stdout)["events"]] == [16642]
+    out = run_oomutil("--root", empty, "events", "--file", "-", "--ndjson", input=REPORT_618)
+    assert out.returncode == 0 and [json.loads(line)["pid"] for line in out.stdout.splitlines()] == [16642]
+    assert list(empty.iterdir()) == []

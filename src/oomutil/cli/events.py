@@ -64,6 +64,11 @@ def _moment(text: str):
     return when
 
 
+def needs_proc(args) -> bool:
+    """A log file (or standard input) is all that --file reads: a --root without proc/ will do."""
+    return not args.file
+
+
 def run(args) -> int:
     from ..root import Root
 
@@ -79,6 +84,9 @@ def run(args) -> int:
         return _follow(args, root)
     events, gaps = _history(args, root)
     events = _on_the_clock(args, root, events)
+    if args.cgroup is not None and not any(within(e.task_memcg, args.cgroup) or within(e.oom_memcg, args.cgroup)
+                                           for e in events):
+        _cgroup_exists(args.cgroup, root, events)
     undated: list = []
     events = [e for e in events if _wanted(args, e, undated)]
     if undated:
@@ -94,6 +102,24 @@ def run(args) -> int:
         for g in gaps:
             print(printable(_gap_line(g)), file=sys.stderr)  # a cgroup's path is any bytes
     return 0
+
+
+def _cgroup_exists(cgroup: str, root, events) -> None:
+    """--cgroup names a cgroup that no kill of the log is in: fine if it exists (it had no
+    kill), a mistyped name if it does not.  A cgroup that was removed since its kills (a
+    pod's) is in the kills, so its kills are still listed: only a cgroup that neither
+    exists now nor is in any kill is refused."""
+    from ..cgroups import memory_cgroup
+    from ..errors import NotAvailable, OomutilError
+
+    try:
+        memory_cgroup(cgroup, root)
+    except NotAvailable as err:
+        now = f"nor is there {err.path}" if err.msg.startswith("no memory cgroup /") else f"and {err}"
+        raise NotAvailable(f"no memory cgroup {cgroup}: no kill in the log is in it, {now}") from None
+    except OomutilError:
+        pass  # there, if unreadable: it had no kill
+    fail(printable(f"no OOM kills in memory cgroup {cgroup} (it exists)"))
 
 
 def _usage(message: str) -> int:

@@ -36,6 +36,11 @@ class KmsgReader:
             self.fd = os.open(path, flags)
         except PermissionError:
             raise AccessDenied("reading the kernel log needs CAP_SYSLOG (dmesg_restrict)", path=path) from None
+        except FileNotFoundError:  # a captured tree, a container without /dev/kmsg
+            if root.is_live:
+                raise NotAvailable("there is no /dev/kmsg here: use --source journal, or --file FILE") from None
+            raise NotAvailable("this root has no dev/kmsg: use --file FILE (its kernel log, e.g. "
+                               f"{root.file('var', 'log', 'kern.log')})", path=root.path) from None
         except OSError as err:
             raise NotAvailable(os.strerror(err.errno or 0), path=path) from None
         if follow:
