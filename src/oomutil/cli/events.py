@@ -274,7 +274,7 @@ def _follow(args, root) -> int:
     /dev/kmsg, on the journal (--source journal), or on the one --file, as tail -F does."""
 
     from ..events.parse import Assembler
-    from ..events.sources import KmsgReader, follow_file, journal_follow, journal_json_lines
+    from ..events.sources import KmsgReader, follow_file, journal_follow, journal_is_there, journal_json_lines
     from ._output import json_line, print_csv
 
     if args.file and len(args.file) > 1:
@@ -286,6 +286,7 @@ def _follow(args, root) -> int:
         lines = journal_json_lines(follow_file(path))  # journalctl -o json as it comes, or text
     elif args.source == "journal":
         _journal_of_this_machine(root)
+        journal_is_there()  # else journalctl -f waits on nothing, forever
         source, lines = "journal", journal_follow()
     else:
         reader = KmsgReader(root, follow=True)

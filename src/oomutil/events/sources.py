@@ -89,7 +89,7 @@ def journal_lines(since_seconds: Optional[float] = None) -> List[str]:
            "SYSLOG_IDENTIFIER=systemd-oomd"]
     if since_seconds is not None:
         cmd += ["--since", f"-{int(since_seconds)}s"]
-    _journal_is_there()
+    journal_is_there()
     try:
         out = subprocess.run(cmd, capture_output=True, timeout=120)
     except FileNotFoundError:
@@ -107,7 +107,7 @@ NO_JOURNALCTL = "there is no journal here: journalctl is not installed"
 _JOURNAL_DIRS = ("/run/log/journal", "/var/log/journal")
 
 
-def _journal_is_there() -> None:
+def journal_is_there() -> None:
     """NotAvailable unless journalctl has a journal file to read: without one it prints no
     entry and exits 0 (systemd 252), and "no kills in the journal" would be a wrong answer."""
     for top in _JOURNAL_DIRS:
@@ -127,7 +127,6 @@ def _journal_is_there() -> None:
 def journal_follow() -> Iterator[str]:
     """Kernel messages logged from now on, from the journal (``journalctl -k -f -n 0``), as
     log lines, as they come; OomutilError when journalctl stops."""
-    _journal_is_there()
     try:
         proc = subprocess.Popen(["journalctl", "-k", "-f", "-n", "0", "-o", "json", "--no-pager"],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace")
