@@ -40,7 +40,8 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
     add_formats(p)
     p.add_argument("--follow", action="store_true",
-                   help="wait for new kills and print each as it is logged, until interrupted")
+                   help="wait for new kills and print each as it is logged, until interrupted: on /dev/kmsg, "
+                   "the journal (--source journal), or the one --file, followed as tail -F does (rotation too)")
 
 
 def _moment(text: str):
