@@ -324,3 +324,15 @@ def test_a_file_needs_no_proc_under_the_root(tmp_path):
     out = run_oomutil("--root", empty, "events", "--file", "-", "--ndjson", input=REPORT_618)
     assert out.returncode == 0 and [json.loads(line)["pid"] for line in out.stdout.splitlines()] == [16642]
     assert list(empty.iterdir()) == []
+
+
+def test_the_shared_assembler_passes_user_records_over():
+    """The exporter's follower feeds kmsg records to the same Assembler: the facility is
+    read there, once, for every reader of kmsg records."""
+    from oomutil.events.parse import Assembler
+
+    asm = Assembler("kmsg")
+    assert asm.feed(f"12,600,265700000,-;{_fake_kill('faked')}") is None  # LOG_USER, as echo > /dev/kmsg
+    assert asm.feed(f"27,601,265700001,-;{_fake_kill('faked')}") is None  # LOG_DAEMON|LOG_ERR
+    event = asm.feed(f"3,602,265700002,-;{_fake_kill('real')}")  # LOG_KERN|LOG_ERR: the kernel's
+    assert event is not None and (event.pid, event.comm, event.time_seconds) == (FAKE_PID, "real", 265.700002)
