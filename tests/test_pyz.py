@@ -50,6 +50,52 @@ def test_runs_from_an_empty_folder(pyz, version):
     assert version_out.stdout.startswith("oomutil ")
 
 
-def test_has_no_exporter_and_says_so(pyz):
-    out = subprocess.run([sys.executable, str(pyz), "metrics"], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 1 and "pip install 'oomutil[exporter]'" in out.stderr and "Traceback" not in out.stderr
+def test_the_exporter_needs_only_prometheus_client_and_says_so_without_pip(pyz):
+    works = subprocess.run([sys.executable, str(pyz), "metrics"], capture_output=True, text=True, timeout=60)
+    assert works.returncode == 0 and "oomutil_" in works.stdout  # this python has prometheus-client
+    for command in ("serve", "metrics"):  # -S: a python without it (no site-packages)
+        out = subprocess.run([sys.executable, "-S", str(pyz), command], capture_output=True, text=True, timeout=60)
+        assert (out.returncode, out.stdout) == (1, "") and "Traceback" not in out.stderr
+        assert "the exporter needs prometheus-client, which this python" in out.stderr and "pip" not in out.stderr
+
+
+def _old_pythons():
+    """Every python older than 3.9 that pyenv has here ({version: path})."""
+    found = {}
+    for path in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/*/bin/python"))):
+        version = path.split(os.sep)[-3]
+        if tuple(map(int, version.split(".")[:2])) < (3, 9):
+            found[version] = path
+    return found
+
+
+def _launcher(pyz) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(pyz) as z:
+        return z.read("__main__.py").decode()
+
+
+@pytest.mark.parametrize("version", sorted(_old_pythons()) or ["none"])
+def test_an_older_python_is_told_what_it_needs(pyz, version):
+    import ast
+
+    source = _launcher(pyz)
+    ast.parse(source, feature_version=(3, 6))  # best effort: the run below is the proof
+    assert "from __future__" not in source and "f\"" not in source
+    if version == "none":
+        pytest.skip("pyenv has no python older than 3.9 here: only the launcher's syntax was checked")
+    out = subprocess.run([_old_pythons()[version], str(pyz), "top"], capture_output=True, text=True, timeout=60)
+    major_minor = ".".join(version.split(".")[:2])
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith(f"oomutil needs Python 3.9 or newer (this is {major_minor}, ")
+    assert len(out.stderr.splitlines()) == 1
+
+
+def test_the_readme_says_its_size(pyz):
+    import re
+
+    readme = (TOOL.parent.parent / "README.md").read_text()
+    said = int(re.search(r"oomutil\.pyz \(about (\d+) KB\)", readme).group(1))
+    size = pyz.stat().st_size / 1000
+    assert abs(size - said) <= said * 0.1, f"README says about {said} KB; the pyz is {size:.0f} KB"

@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from . import examples, fail
+from . import examples, fail, usage_error
 from .adj import adj_value
 
 
@@ -29,9 +29,9 @@ def run(args) -> int:
     from ..process import Process
 
     command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-    if not command:
-        fail("give the command to run: oomutil run -n VALUE -- CMD [ARGS]")
-        return 2
+    if not command or not command[0]:
+        return usage_error("run", f"{'the command is an empty word' if command else 'give the command to run'}: "
+                           "oomutil run -n VALUE -- CMD [ARGS]")
     Process(os.getpid()).set_oom_score_adj(args.adjust)  # the command inherits it
     sys.stdout.flush()
     sys.stderr.flush()
@@ -43,4 +43,7 @@ def run(args) -> int:
     except OSError as err:
         fail(f"{command[0]}: {err.strerror or err}")
         return 126
+    except ValueError as err:  # a NUL in a word: no such command can exist
+        fail(f"{command[0]!r}: cannot be run: {err}")
+        return 127
     return 0  # not reached: exec replaced this process

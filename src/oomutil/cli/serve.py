@@ -41,10 +41,16 @@ def add_options(p) -> None:
 
 
 def listen_address(text: str):
+    """HOST:PORT -> (host, port); an IPv6 address in brackets, [::1]:9788, as in a URL."""
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"invalid address {text!r}: HOST:PORT, e.g. 127.0.0.1:9788")
-    return host.strip("[]") or "0.0.0.0", int(port)
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"invalid address {text!r}: HOST:PORT, e.g. 127.0.0.1:9788 or [::1]:9788")
+    if host.startswith("[") and host.endswith("]") and ":" in host:
+        return host[1:-1], int(port)
+    if ":" in host or "[" in host or "]" in host:
+        raise argparse.ArgumentTypeError(f"invalid address {text!r}: an IPv6 address goes in brackets, "
+                                         "e.g. [::1]:9788")
+    return host or "0.0.0.0", int(port)
 
 
 def _positive(text: str) -> int:
@@ -71,10 +77,15 @@ def registry(args, follow: bool):
         from ..exporter.collector import OomCollector, Options
         from ..exporter.follower import Follower
     except ImportError as err:
-        if (err.name or "").startswith("oomutil"):  # oomutil.pyz leaves the exporter out
-            fail("this oomutil has no exporter (oomutil.pyz is the core only): pip install 'oomutil[exporter]'")
-        else:
+        import os
+
+        import oomutil
+
+        if os.path.isdir(os.path.dirname(oomutil.__file__)):  # installed
             fail(f"the exporter needs prometheus-client ({err}): pip install 'oomutil[exporter]'")
+        else:  # oomutil.pyz: no pip there, and its python's modules are what it can import
+            fail(f"the exporter needs prometheus-client, which this python ({sys.executable}) cannot import: "
+                 "install it for that python (e.g. the python3-prometheus-client package)")
         return None
     from ..root import Root
 
@@ -100,9 +111,10 @@ def run(args) -> int:
     try:
         server = make_server(reg, host, port)
     except OSError as err:
-        fail(f"cannot listen on {host}:{port}: {err.strerror or err}")
+        fail(f"cannot listen on {'[%s]' % host if ':' in host else host}:{port}: {err.strerror or err}")
         return 1
-    print(f"oomutil serve: http://{host}:{port}/metrics", file=sys.stderr)
+    where = f"[{host}]" if ":" in host else host
+    print(f"oomutil serve: http://{where}:{port}/metrics", file=sys.stderr)
     try:
         server.serve_forever()
     finally:

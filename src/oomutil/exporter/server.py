@@ -3,6 +3,7 @@ scrapes may overlap, which the follower's lock and the stateless collector allow
 
 from __future__ import annotations
 
+import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -41,6 +42,9 @@ def make_server(registry: CollectorRegistry, host: str, port: int) -> ThreadingH
         def log_message(self, format: str, *args) -> None:  # noqa: A002 -- quiet: no line per scrape
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET  # [::1]:9788
+
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     return server
