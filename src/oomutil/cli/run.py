@@ -32,6 +32,9 @@ def run(args) -> int:
     if not command or not command[0]:
         return usage_error("run", f"{'the command is an empty word' if command else 'give the command to run'}: "
                            "oomutil run -n VALUE -- CMD [ARGS]")
+    nul = [word for word in command if "\0" in word]
+    if nul:  # no exec takes it: said before anything changes
+        return usage_error("run", f"a NUL character in {nul[0]!r}")
     Process(os.getpid()).set_oom_score_adj(args.adjust)  # the command inherits it
     sys.stdout.flush()
     sys.stderr.flush()
@@ -43,7 +46,4 @@ def run(args) -> int:
     except OSError as err:
         fail(f"{command[0]}: {err.strerror or err}")
         return 126
-    except ValueError as err:  # a NUL in a word: no such command can exist
-        fail(f"{command[0]!r}: cannot be run: {err}")
-        return 127
     return 0  # not reached: exec replaced this process
