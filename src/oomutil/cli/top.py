@@ -94,15 +94,18 @@ def run(args) -> int:
 def _unknown(args):
     """A --user that the root's user database has not, or a --cgroup that does not exist:
     said, not an empty table."""
-    from ..cgroups import memory_cgroup, memory_hierarchy, resolve_cgroup
     from ..root import Root
-    from ._args import unknown_users
 
     root = Root(args.root)
-    unknown = unknown_users(args.user or [], root)
-    if unknown:
-        return f"no such user: {', '.join(unknown)}"
+    if args.user:
+        from ._args import unknown_users
+
+        unknown = unknown_users(args.user, root)
+        if unknown:
+            return f"no such user: {', '.join(unknown)}"
     if args.cgroup is not None:
+        from ..cgroups import memory_cgroup, memory_hierarchy, resolve_cgroup
+
         args.cgroup = resolve_cgroup(args.cgroup, root)
         if memory_hierarchy(root) is not None:
             memory_cgroup(args.cgroup, root)  # NotAvailable "no memory cgroup X" when there is none
