@@ -94,6 +94,7 @@ def test_a_non_ascii_name_on_an_ascii_terminal_is_escaped(named_cafe, args):
     (["--user", "nosuchuser"], "oomutil: no such user: nosuchuser\n"),
     (["--user", "root", "--user", "nosuchuser"], "oomutil: no such user: nosuchuser\n"),
     (["--user", "4242"], "oomutil: no process matches --user 4242\n"),
+    (["--user", "x\x1b[2J\ty"], "oomutil: no such user: x\\x1b[2J\\x09y\n"),  # said, never sent to the terminal
     (["--name", "^nomatch$"], "oomutil: no process matches --name '^nomatch$' (kernel threads are left out: "
                               "--all shows them)\n"),
     (["--pid", "2"], "oomutil: no process matches --pid 2 (kernel threads are left out: --all shows them)\n"),

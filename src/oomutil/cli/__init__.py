@@ -255,5 +255,8 @@ def usage_error(command: str, message: str) -> int:
 
 
 def fail(message: str) -> None:
-    """A runtime message for one object, on stderr, in the one format."""
-    print(f"{PROG}: {message}", file=sys.stderr)
+    """A runtime message for one object, on stderr, in the one format; a control character
+    (from a process name, or typed) is shown as \\xNN, as in every text output."""
+    from ._output import printable
+
+    print("\n".join(map(printable, f"{PROG}: {message}".split("\n"))), file=sys.stderr)
