@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 
 import pytest
 from helpers import FIXTURES, run_oomutil
@@ -201,14 +202,15 @@ def test_follow_a_file_through_appends_rotation_and_truncation(tmp_path):
     import threading
     import time
 
-    from helpers import oomutil_command
+    from helpers import default_sigint, oomutil_command
 
     log = tmp_path / "kern.log"
     log.write_text(_report(1001))  # before the start: not new
     env = dict(os.environ)
     env.pop("OOMUTIL_ROOT", None)
     proc = subprocess.Popen(oomutil_command() + ["events", "--file", str(log), "--follow", "--ndjson"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=default_sigint)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
 
@@ -238,6 +240,8 @@ def test_follow_a_file_through_appends_rotation_and_truncation(tmp_path):
             f.write(_report(1005))
         assert next_pid() == 1005
         assert lines.empty() and proc.poll() is None  # 1001 (old) and 1009 (the rotated file) never came
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: 130, as every command
+        assert proc.wait(timeout=10) == 130
     finally:
         proc.kill()
         proc.wait(timeout=10)

@@ -52,3 +52,22 @@ def test_dry_run_under_a_tree_says_the_write_would_be_refused(copy):
     assert r.returncode == 1 and "dry run: nothing was changed" in r.stdout
     assert f"pid {PID}: would be refused: not the kernel's procfs (a captured tree or a copy)" in r.stdout
     assert _bytes(copy) == b"1000\n"
+
+
+def test_run_under_a_root_says_it_acts_on_this_machine(copy):
+    """run starts its command here: --root is not where it acts, and it says so (the tree is
+    not touched; the command gets the value on this machine's kernel)."""
+    r = run_oomutil("--root", copy, "run", "-n", "300", "--", "cat", "/proc/self/oom_score_adj")
+    assert (r.returncode, r.stdout) == (0, "300\n")
+    assert r.stderr == f"oomutil: run starts the command on this machine's kernel: --root {copy} is not used\n"
+    assert _bytes(copy) == b"1000\n"
+
+
+@pytest.mark.parametrize("option, said", [
+    (["--user", "nosuchuser"], "oomutil: no such user: nosuchuser\n"),
+    (["--cgroup", "/nonexistent"], "no memory cgroup /nonexistent\n"),
+    (["--name", "^no-such-name$"], "oomutil: no process matches --name/--user/--cgroup\n"),
+])
+def test_adj_says_what_its_filters_found_not_an_empty_answer(option, said):
+    r = run_oomutil("--root", FIXTURES / "x86_64-cgroup1-linux6.18", "adj", *option)
+    assert r.returncode == 1 and r.stdout == "" and r.stderr.endswith(said)

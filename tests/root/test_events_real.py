@@ -69,7 +69,7 @@ def test_follow_reports_a_real_kill_within_a_second_and_history_has_it(memcg):
     finally:
         follower.send_signal(signal.SIGINT)
         follower.wait(timeout=30)
-    assert follower.returncode == 0 and follower.stderr.read() == ""
+    assert follower.returncode == 130 and follower.stderr.read() == ""
 
     history = json.loads(run_oomutil("events", "--json", "--pid", pid).stdout)["events"]
     kills = [e for e in history if e.get("pid") == pid]

@@ -170,7 +170,7 @@ def _main(argv: List[str]) -> int:
             Root(args.root).check()  # a bad --root says one thing, whichever the command
         return module.run(args)
     except OomutilError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
+        fail(str(err))  # a path or a name in it may hold control characters: fail() shows them
         return 1
     except KeyboardInterrupt:
         return 130

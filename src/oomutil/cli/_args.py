@@ -6,7 +6,7 @@ import argparse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import List, Sequence
+    from typing import List, Optional, Sequence
 
 # include/linux/threads.h PID_MAX_LIMIT on 64-bit (4M; 32768 on 32-bit): /proc/sys/kernel/pid_max
 # goes no higher, and every pid is below pid_max
@@ -52,3 +52,20 @@ def unknown_users(users: Sequence[str], root) -> List[str]:
         return []
     table = {decode(line.split(b":")[0]) for line in data.splitlines() if line.count(b":") >= 2}
     return [n for n in names if n not in table]
+
+
+def unknown_filter(args, root) -> Optional[str]:
+    """What is wrong with --user and --cgroup before a scan: a user the root's user database
+    has not (said), a --cgroup that does not exist (NotAvailable "no memory cgroup X", raised);
+    None when both hold.  ``args.cgroup`` is resolved to the cgroup's path on the way."""
+    if getattr(args, "user", None):
+        unknown = unknown_users(args.user, root)
+        if unknown:
+            return f"no such user: {', '.join(unknown)}"
+    if getattr(args, "cgroup", None) is not None:
+        from ..cgroups import memory_cgroup, memory_hierarchy, resolve_cgroup
+
+        args.cgroup = resolve_cgroup(args.cgroup, root)
+        if memory_hierarchy(root) is not None:
+            memory_cgroup(args.cgroup, root)  # NotAvailable "no memory cgroup X" when there is none
+    return None

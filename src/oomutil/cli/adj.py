@@ -131,16 +131,14 @@ def _chosen(args, root):
     """The pids the options name, in order; None (said) when nothing chooses any."""
     pids = list(dict.fromkeys(args.pid))
     if args.name or args.user or args.cgroup:
-        from ..cgroups import resolve_cgroup
         from ..rank import top
-        from ._args import unknown_users
+        from ._args import unknown_filter
 
-        unknown = unknown_users(args.user or [], root)
-        if unknown:
-            fail(f"no such user: {', '.join(unknown)}")
+        bad = unknown_filter(args, root)
+        if bad:
+            fail(bad)
             return []
-        cgroup = resolve_cgroup(args.cgroup, root) if args.cgroup else None
-        rows = top(root, sort="pid", users=args.user, name=args.name, cgroup_prefix=cgroup)
+        rows = top(root, sort="pid", users=args.user, name=args.name, cgroup_prefix=args.cgroup)
         pids += [r.pid for r in rows if r.pid not in pids]
         if not pids:
             fail("no process matches --name/--user/--cgroup")

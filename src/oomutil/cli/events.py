@@ -315,7 +315,7 @@ def _follow(args, root) -> int:
             shown += 1
             sys.stdout.flush()
     except KeyboardInterrupt:
-        return 0
+        return 130  # as every command stopped by Ctrl-C (the shell's 128 + SIGINT)
     finally:
         if reader is not None:
             reader.close()

@@ -25,8 +25,14 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS]", help="the command to run")
 
 
+def needs_proc(args) -> bool:
+    """run starts a command on this machine: --root names no process of it."""
+    return False
+
+
 def run(args) -> int:
     from ..process import Process
+    from ..root import Root
 
     command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not command or not command[0]:
@@ -35,6 +41,8 @@ def run(args) -> int:
     nul = [word for word in command if "\0" in word]
     if nul:  # no exec takes it: said before anything changes
         return usage_error("run", f"a NUL character in {nul[0]!r}")
+    if not Root(args.root).is_live:  # a tree, a host's /proc: neither runs the command
+        fail(f"run starts the command on this machine's kernel: --root {args.root} is not used")
     Process(os.getpid()).set_oom_score_adj(args.adjust)  # the command inherits it
     sys.stdout.flush()
     sys.stderr.flush()

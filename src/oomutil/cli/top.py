@@ -75,7 +75,10 @@ def run(args) -> int:
         # groups come in the order of their highest score; a command line is a process's
         return usage_error("top", f"--group-by lists groups, highest score first: {'--cmdline' if args.cmdline else '--sort'} "
                            "applies to processes, not groups")
-    bad = _unknown(args)
+    from ..root import Root
+    from ._args import unknown_filter
+
+    bad = unknown_filter(args, Root(args.root))
     if bad:
         fail(bad)
         return 1
@@ -89,27 +92,6 @@ def run(args) -> int:
     if args.group_by:
         return _print_groups(args, rows)
     return _print(args, rows)
-
-
-def _unknown(args):
-    """A --user that the root's user database has not, or a --cgroup that does not exist:
-    said, not an empty table."""
-    from ..root import Root
-
-    root = Root(args.root)
-    if args.user:
-        from ._args import unknown_users
-
-        unknown = unknown_users(args.user, root)
-        if unknown:
-            return f"no such user: {', '.join(unknown)}"
-    if args.cgroup is not None:
-        from ..cgroups import memory_cgroup, memory_hierarchy, resolve_cgroup
-
-        args.cgroup = resolve_cgroup(args.cgroup, root)
-        if memory_hierarchy(root) is not None:
-            memory_cgroup(args.cgroup, root)  # NotAvailable "no memory cgroup X" when there is none
-    return None
 
 
 def _nothing(args) -> str:
