@@ -44,15 +44,27 @@ def package_for_nobody():
     shutil.rmtree(place)
 
 
-def _as_nobody_with_private_proc(package, options, *args):
+def _as_nobody_with_private_proc(package, options, *args, sleeper=False):
+    """oomutil run as nobody under a private /proc mounted with ``options``; ``sleeper``: with
+    a sleep of nobody's beside it (oomutil leaves itself out of victim's answer), killed after."""
     python, path = package
+    start = ""
+    if sleeper:
+        pidfile = tempfile.mktemp(prefix="oomutil-sleeper-", dir="/tmp")
+        start = f'sleep 120 >/dev/null 2>&1 </dev/null & echo $! > {pidfile}; '
     script = ('mount -t proc -o "$1" proc /proc && shift && exec setpriv --reuid=65534 --regid=65534 '
-              '--clear-groups env PYTHONPATH="$PYTHONPATH_FOR_NOBODY" "$@"')
+              f'--clear-groups env PYTHONPATH="$PYTHONPATH_FOR_NOBODY" sh -c \'{start}exec "$@"\' sh "$@"')
     env = dict(os.environ, PYTHONPATH_FOR_NOBODY=path)
     env.pop("OOMUTIL_ROOT", None)
-    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", options,
-                           python, "-m", "oomutil", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=120)
+    try:
+        return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", options,
+                               python, "-m", "oomutil", *map(str, args)],
+                              capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        if sleeper:
+            with open(pidfile) as f:
+                os.kill(int(f.read()), 9)
+            os.unlink(pidfile)
 
 
 def _threads_total():
@@ -76,16 +88,16 @@ def test_hidepid_invisible(package_for_nobody, options, shown):
     assert hidden >= seen_total - 10  # nobody sees only its own few
     assert all(line.split()[1] == "nobody" for line in out.stdout.splitlines()[1:])
     # victim: no system-wide victim named as certain, the best visible one as such
-    out = _as_nobody_with_private_proc(package_for_nobody, options, "victim", "--json")
+    out = _as_nobody_with_private_proc(package_for_nobody, options, "victim", "--json", sleeper=True)
     report = json.loads(out.stdout)
     assert (report["victim"], report["partial"], report["view"]["hidepid"]) == (None, True, shown)
-    assert report["best_visible"] is not None and report["view"]["initial_pid_namespace"] is True
-    text = _as_nobody_with_private_proc(package_for_nobody, options, "victim").stdout
+    assert report["best_visible"]["comm"] == "sleep" and report["view"]["initial_pid_namespace"] is True
+    text = _as_nobody_with_private_proc(package_for_nobody, options, "victim", sleeper=True).stdout
     assert "victim: not known from here (see above); best visible candidate: pid" in text
     # show 1: it exists, hidden from this user
     out = _as_nobody_with_private_proc(package_for_nobody, options, "show", 1)
     assert (out.returncode, out.stderr) == (1, f"oomutil: pid 1: hidden from this user (/proc is mounted hidepid={shown})\n")
-    out = _as_nobody_with_private_proc(package_for_nobody, options, "show", 4194304)  # above pid_max
+    out = _as_nobody_with_private_proc(package_for_nobody, options, "show", 4194303)  # the highest pid: unused
     assert out.stderr.endswith("no such process\n")
     # nothing leaked out of the mount namespace
     assert "hidepid" not in open("/proc/self/mountinfo").read()
@@ -113,14 +125,16 @@ def test_own_pid_namespace(memcg):
     assert "this /proc shows one pid namespace only" in out.stderr
     # a memory cgroup whose processes are all inside: answered in full
     path = memcg.make("", 256 << 20)
-    script = f'echo $$ > {path}/cgroup.procs && exec "$@"'
+    # a sleep beside oomutil in the cgroup (oomutil leaves itself out: it will be gone); the
+    # kernel kills it when the namespace's init, the shell exec'd into oomutil, exits
+    script = f'echo $$ > {path}/cgroup.procs && {{ sleep 120 & }} && exec "$@"'
     out = subprocess.run(["unshare", "-p", "-f", "--mount-proc", "sh", "-c", script, "sh", *cmd, "victim",
                           "--cgroup", f"/{memcg.name}", "--json"], capture_output=True, text=True, env=env,
                          timeout=120)
-    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["partial"] is False and report["hidden_processes"] == 0
-    assert report["victim"] is not None and report["victim"]["pid"] == 1  # the shell exec'd into oomutil
+    assert (report["victim"]["pid"], report["victim"]["comm"]) == (2, "sleep")
 
 
 def test_the_full_view_says_nothing():
