@@ -14,7 +14,7 @@ from ._record import Record
 
 from . import _fs
 from .cgroup_names import describe
-from .errors import AccessDenied, InvalidValue, NotAvailable
+from .errors import AccessDenied, InvalidValue, NotAvailable, OomutilError
 from .procfs.cgroup import parse_memory_cgroup
 from .procfs.mountinfo import Mount, parse_mountinfo
 from .procfs.pressure import Pressure
@@ -244,9 +244,11 @@ def _path_of(h: Hierarchy, directory: str) -> str:
 # -- the public calls ------------------------------------------------------------------------
 
 
-def memory_cgroups(root: Union[Root, str, None] = None) -> List[MemoryCgroup]:
-    """Every memory cgroup, parents before children.  Raises NotAvailable when no memory
-    controller is mounted under the root."""
+def memory_cgroups(root: Union[Root, str, None] = None, *, vanished: Optional[List[str]] = None) -> List[MemoryCgroup]:
+    """Every memory cgroup, parents before children.  A cgroup removed while it is read
+    (its files then fail with ENOENT or ENODEV) is skipped, as a process that exits during
+    a scan is; its path is added to ``vanished`` when a list is given.  Raises NotAvailable
+    when no memory controller is mounted under the root."""
     r = as_root(root)
     h = memory_hierarchy(r)
     if h is None:
@@ -256,9 +258,20 @@ def memory_cgroups(root: Union[Root, str, None] = None) -> List[MemoryCgroup]:
     chains: Dict[str, List[_Counters]] = {}
     for directory, subdirs, _ in os.walk(h.directory):
         subdirs.sort()
+        if directory != h.directory and os.path.dirname(directory) not in chains:
+            continue  # below a cgroup that vanished: gone with it
         above = chains.get(os.path.dirname(directory), []) if directory != h.directory else []
-        own = _Counters(h, _path_of(h, directory), directory)
-        group = _read(h, own, directory, above)
+        try:
+            own = _Counters(h, _path_of(h, directory), directory)
+            group = _read(h, own, directory, above)
+        except OomutilError:
+            if os.path.isdir(directory):
+                raise
+            group = None
+        if group is None or not os.path.isdir(directory):  # removed while read: what was read is of no cgroup
+            if vanished is not None:
+                vanished.append(_path_of(h, directory))
+            continue
         chains[directory] = [*above, own]
         found.append(group)
     return found

@@ -55,12 +55,12 @@ def test_json_lists_every_non_kernel_thread_process(spawn):
 
 
 def test_top_n_equals_the_head_of_the_full_ranking(spawn):
-    for adj in (700, 800, 900):
-        spawn(adj=adj)
+    ours = {spawn(adj=adj).pid for adj in (700, 800, 900)}
     full = oomutil.top()
     head = oomutil.top(limit=3)
     assert [r.pid for r in head] == [r.pid for r in full[:3]]
-    assert [r.oom_score_adj for r in head] == [900, 800, 700]
+    # other processes of this machine may rank above them (a browser's tabs at adj 300+)
+    assert [r.oom_score_adj for r in full if r.pid in ours] == [900, 800, 700]
 
 
 def test_unkillable_marked_not_hidden():

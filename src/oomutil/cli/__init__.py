@@ -191,7 +191,7 @@ def console() -> None:
     handlers; the kernel closes files), so the output is flushed and the process exits."""
     for stream in (sys.stdout, sys.stderr):  # a name the terminal's encoding lacks is escaped, not a crash
         try:
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
         except AttributeError:  # replaced by something that is no TextIOWrapper
             pass
     try:

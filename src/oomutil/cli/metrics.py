@@ -25,9 +25,10 @@ def register(sub, parents, help_text: str) -> None:
 def run(args) -> int:
     from . import fail
 
-    reg = registry(args, follow=False)
-    if reg is None:
+    made = registry(args, follow=False)
+    if made is None:
         return 1
+    reg = made[0]
     from prometheus_client import generate_latest
 
     if args.textfile is None:

@@ -23,6 +23,9 @@ def register(sub, parents, help_text: str) -> None:
     )
     p.add_argument("--listen", metavar="HOST:PORT", type=listen_address, default=DEFAULT_LISTEN,
                    help=f"where to serve (default {DEFAULT_LISTEN}; 0.0.0.0:9788 for every interface)")
+    p.add_argument("--max-requests", type=_positive, default=10, metavar="N",
+                   help="requests served at once (default 10); one more is answered 503 at once. "
+                   "Scrapes that come during a collection wait for it and share its result")
     p.add_argument("--kernel-log", choices=("kmsg", "journal", "none"), default="kmsg",
                    help="follow /dev/kmsg for kills (default), the journal (where kmsg may not be "
                    "read but the journal may), or nothing")
@@ -67,14 +70,15 @@ def _duration(text: str) -> float:
 
 
 def registry(args, follow: bool):
-    """A registry with the collector (and, for serve, the started kernel-log follower);
-    None (said on stderr) without prometheus-client."""
+    """(a registry with the collector, the ScrapeState the server writes to): for serve
+    (``follow``) with the kernel-log follower started; None (said on stderr) without
+    prometheus-client."""
     from . import fail
 
     try:
         from prometheus_client import CollectorRegistry
 
-        from ..exporter.collector import OomCollector, Options
+        from ..exporter.collector import OomCollector, Options, ScrapeState
         from ..exporter.follower import Follower
     except ImportError as err:
         import os
@@ -94,22 +98,24 @@ def registry(args, follow: bool):
     if follow:
         follower = Follower(root, args.kernel_log, args.max_cgroup_series, args.kill_retention)
         follower.start()
-    reg = CollectorRegistry()
-    reg.register(OomCollector(root, Options(args.top_k, args.cgroup_depth, args.max_cgroup_series), follower))
-    return reg
+    reg, state = CollectorRegistry(), ScrapeState()
+    reg.register(OomCollector(root, Options(args.top_k, args.cgroup_depth, args.max_cgroup_series), follower,
+                              state if follow else None))
+    return reg, state
 
 
 def run(args) -> int:
     from . import fail
 
-    reg = registry(args, follow=True)
-    if reg is None:
+    made = registry(args, follow=True)
+    if made is None:
         return 1
+    reg, state = made
     from ..exporter.server import make_server
 
     host, port = args.listen
     try:
-        server = make_server(reg, host, port)
+        server = make_server(reg, host, port, max_requests=args.max_requests, state=state)
     except OSError as err:
         fail(f"cannot listen on {'[%s]' % host if ':' in host else host}:{port}: {err.strerror or err}")
         return 1

@@ -96,12 +96,11 @@ def run(args) -> int:
 
 def _nothing(args) -> str:
     """What was asked, when no process answers it."""
-    asked = [f"--pid {','.join(map(str, args.pid))}" if args.pid else "",
-             f"--user {','.join(args.user)}" if args.user else "",
-             f"--name {args.name.__self__.pattern!r}" if args.name else "",
-             f"--cgroup {args.cgroup}" if args.cgroup is not None else "",
-             "--killable" if args.killable else ""]
-    asked = " ".join(a for a in asked if a)
+    asked = " ".join(a for a in (f"--pid {','.join(map(str, args.pid))}" if args.pid else "",
+                                 f"--user {','.join(args.user)}" if args.user else "",
+                                 f"--name {args.name.__self__.pattern!r}" if args.name else "",
+                                 f"--cgroup {args.cgroup}" if args.cgroup is not None else "",
+                                 "--killable" if args.killable else "") if a)
     if not asked:
         from ..root import Root
 

@@ -9,6 +9,7 @@ limited cgroups; not every file of every process.
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 
@@ -72,7 +73,12 @@ FAMILIES = {
     "oomutil_build_info": (False, "oomutil's version and the Python running it.", ("version", "python")),
     "oomutil_scrape_collector_success": (False, "1 if that part of the scrape was read.", ("collector",)),
     "oomutil_scrape_collector_duration_seconds": (False, "How long that part of the scrape took.", ("collector",)),
-    "oomutil_read_errors_total": (True, "Parts of scrapes that failed, by reason.", ("reason",)),
+    "oomutil_read_errors_total": (True, "Parts of scrapes that failed, by reason; vanished: cgroups removed during a "
+                                  "scrape (skipped, the part goes on).", ("reason",)),
+    "oomutil_scrape_timeout_seconds": (False, "The scrape timeout Prometheus sent with the last scrape "
+                                       "(X-Prometheus-Scrape-Timeout-Seconds).", ()),
+    "oomutil_http_requests_refused_total": (True, "Requests answered 503 because --max-requests were being served.", ()),
+    "oomutil_http_clients_gone_total": (True, "Clients that went away before their answer was written.", ()),
 }
 PARTS = ("system", "kills", "prediction", "cgroups")
 UNLOGGED_GRACE = 5.0  # seconds a kill may take from the kernel's counter to its log line, read
@@ -92,24 +98,34 @@ class _Out:
     def __init__(self) -> None:
         self.families: Dict[str, Union[CounterMetricFamily, GaugeMetricFamily]] = {}
 
-    def add(self, name: str, labels, value: float, created: Optional[float] = None) -> None:
+    def add(self, name: str, labels, value: float) -> None:
         family = self.families.get(name)
         if family is None:
             counter, doc, label_names = FAMILIES[name]
             kind = CounterMetricFamily if counter else GaugeMetricFamily
             family = self.families[name] = kind(name, doc, labels=label_names)
-        values = [str(v) for v in labels]
-        if isinstance(family, CounterMetricFamily):
-            family.add_metric(values, value, created=created)
-        else:
-            family.add_metric(values, value)
+        # no created time is given: prometheus-client would add a *_created series for it
+        family.add_metric([str(v) for v in labels], value)
+
+
+class ScrapeState:
+    """What the HTTP server knows of its scrapes, shown by the collector: the timeout
+    Prometheus sent last, requests refused, clients gone.  Written by the server's threads
+    (an int or float assigned whole: no lock needed for a reader that takes any recent value)."""
+
+    def __init__(self) -> None:
+        self.timeout_seconds: Optional[float] = None
+        self.refused = 0
+        self.clients_gone = 0
 
 
 class OomCollector:
-    def __init__(self, root: Root, options: Options, follower: Optional[Follower] = None) -> None:
-        self.root, self.options, self.follower = root, options, follower
-        self.started = time.time()
+    def __init__(self, root: Root, options: Options, follower: Optional[Follower] = None,
+                 state: Optional[ScrapeState] = None) -> None:
+        self.root, self.options, self.follower, self.state = root, options, follower, state
         self.errors = dict.fromkeys(REASONS, 0)
+        # A seam for the tests of the server's bounds: a collection made this much slower.
+        self.delay = float(os.environ.get("OOMUTIL_TEST_COLLECTION_DELAY", "0") or 0)
         self.vmstat_at_start = _none_on_error(read_oom_kill_count, root)
         self.unlogged = 0
         self.counted: List[tuple] = []  # (monotonic time, kills vmstat counted since start), recent scrapes
@@ -119,6 +135,8 @@ class OomCollector:
             yield (CounterMetricFamily if counter else GaugeMetricFamily)(name, doc, labels=labels)
 
     def collect(self) -> Iterator[Metric]:
+        if self.delay:
+            time.sleep(self.delay)
         out = _Out()
         shared: dict = {}  # what two parts read once per scrape (the cgroup tree)
         for part in PARTS:
@@ -132,7 +150,12 @@ class OomCollector:
             out.add("oomutil_scrape_collector_success", [part], ok)
             out.add("oomutil_scrape_collector_duration_seconds", [part], time.perf_counter() - began)
         for reason, count in self.errors.items():
-            out.add("oomutil_read_errors_total", [reason], count, created=self.started)
+            out.add("oomutil_read_errors_total", [reason], count)
+        if self.state is not None:
+            if self.state.timeout_seconds is not None:
+                out.add("oomutil_scrape_timeout_seconds", [], self.state.timeout_seconds)
+            out.add("oomutil_http_requests_refused_total", [], self.state.refused)
+            out.add("oomutil_http_clients_gone_total", [], self.state.clients_gone)
         yield from out.families.values()
 
     # -- the parts -------------------------------------------------------------------------
@@ -175,10 +198,10 @@ class OomCollector:
         if state["source"] == "none":
             return
         for constraint in CONSTRAINTS:
-            out.add("oomutil_oom_kills_total", [constraint], state["by_constraint"][constraint], created=self.started)
-        for (cgroup, trigger), (count, created) in sorted(state["cgroups"].items()):
-            out.add("oomutil_cgroup_oom_kills_total", [cgroup, trigger, *container_labels(cgroup)], count, created=created)
-        out.add("oomutil_kernel_log_records_lost_total", [], state["lost"], created=self.started)
+            out.add("oomutil_oom_kills_total", [constraint], state["by_constraint"][constraint])
+        for (cgroup, trigger), count in sorted(state["cgroups"].items()):
+            out.add("oomutil_cgroup_oom_kills_total", [cgroup, trigger, *container_labels(cgroup)], count)
+        out.add("oomutil_kernel_log_records_lost_total", [], state["lost"])
         last = state["last"]
         if last is not None:
             out.add("oomutil_oom_last_kill_timestamp_seconds", [], state["last_time"])
@@ -187,7 +210,7 @@ class OomCollector:
         vmstat = shared.get("vmstat")
         if vmstat is not None and self.vmstat_at_start is not None:
             self.unlogged = self._unlogged(vmstat - self.vmstat_at_start, state["seen"])
-        out.add("oomutil_oom_kills_unlogged_total", [], self.unlogged, created=self.started)
+        out.add("oomutil_oom_kills_unlogged_total", [], self.unlogged)
 
     def _unlogged(self, counted: int, seen: int) -> int:
         """Kills the kernel counted that the log has not shown within UNLOGGED_GRACE
@@ -206,7 +229,7 @@ class OomCollector:
     def _prediction(self, out: _Out, shared: dict) -> None:
         root, k = self.root, self.options.top_k
         machine = Machine(root)
-        groups = shared.setdefault("groups", memory_cgroups(root))
+        groups = self._groups(shared)
         guarded = protected(root)
         seen = shared.get("view") or view(root)
         first = top(root, limit=k, killable=True)  # the kernel's order: the host's first K
@@ -238,7 +261,7 @@ class OomCollector:
                 sum((r.rss_bytes or 0) + (r.swap_bytes or 0) + (r.pgtables_bytes or 0) for r in guarded))
 
     def _cgroups(self, out: _Out, shared: dict) -> None:
-        groups = shared.setdefault("groups", memory_cgroups(self.root))
+        groups = self._groups(shared)
         for g in self._limited(groups, high_too=True):
             labels = [g.path, *container_labels(g.path)]
             if g.usage_bytes is not None:
@@ -261,6 +284,15 @@ class OomCollector:
                 if g.pressure.full_total_us is not None:
                     out.add("oomutil_cgroup_memory_pressure_seconds_total", labels + ["full"],
                             g.pressure.full_total_us / 1e6)
+
+    def _groups(self, shared: dict) -> List[MemoryCgroup]:
+        """The memory cgroups, walked once a scrape; those removed meanwhile are skipped and
+        counted as vanished."""
+        if "groups" not in shared:
+            vanished: List[str] = []
+            shared["groups"] = memory_cgroups(self.root, vanished=vanished)
+            self.errors["vanished"] += len(vanished)
+        return shared["groups"]
 
     def _limited(self, groups: List[MemoryCgroup], high_too: bool = False) -> List[MemoryCgroup]:
         """Cgroups with a limit of their own (memory.high too for the cgroup families), down

@@ -40,19 +40,19 @@ class CgroupKills:
 
     def __init__(self, max_series: int, retention: float) -> None:
         self.max_series, self.retention = max_series, retention
-        self.counts: Dict[Tuple[str, str], list] = {}  # pair -> [count, last kill (monotonic), created (unix)]
+        self.counts: Dict[Tuple[str, str], list] = {}  # pair -> [count, last kill (monotonic)]
 
     def add(self, cgroup: str, trigger: str, now: float) -> None:
         self.expire(now)
         pair = (cgroup, trigger)
         if pair not in self.counts and len(self.counts) >= self.max_series:
             pair = (OTHER, OTHER)
-        entry = self.counts.setdefault(pair, [0, now, time.time()])
+        entry = self.counts.setdefault(pair, [0, now])
         entry[0] += 1
         entry[1] = now
 
     def expire(self, now: float) -> None:
-        for pair in [p for p, (_, last, _) in self.counts.items() if now - last > self.retention]:
+        for pair in [p for p, (_, last) in self.counts.items() if now - last > self.retention]:
             del self.counts[pair]
 
 
@@ -115,7 +115,7 @@ class Follower:
             self.cgroups.expire(time.monotonic())
             return {
                 "by_constraint": dict(self.by_constraint),
-                "cgroups": {pair: (count, created) for pair, (count, _, created) in self.cgroups.counts.items()},
+                "cgroups": {pair: count for pair, (count, _) in self.cgroups.counts.items()},
                 "last": self.last, "last_time": self.last_time, "seen": self.seen, "lost": self.lost,
                 "source": self.source, "reason": self.reason,
             }
