@@ -101,13 +101,14 @@ def test_a_user_space_record_in_kmsg_is_no_kernel_kill(tmp_path):
 
 
 @pytest.mark.root
+@pytest.mark.real_oom  # it writes two fake kill lines into this host's kernel log
 def test_a_line_written_into_dev_kmsg_is_not_listed():
     """A real write into /dev/kmsg (root): user space cannot log as facility 0, and what it
-    writes is no kill, whether bare or with a "<N>" level."""
+    writes is no kill, whether bare or with a "<N>" level (4: below the console's level)."""
     if not os.access("/dev/kmsg", os.R_OK | os.W_OK):
         pytest.skip("/dev/kmsg is not readable and writable here (needs root)")
     name = f"oomutil-fake-{os.getpid()}"
-    for line in (_fake_kill(name), "<3>" + _fake_kill(name), "<0>" + _fake_kill(name)):
+    for line in (_fake_kill(name), "<4>" + _fake_kill(name)):
         with open("/dev/kmsg", "w") as kmsg:
             kmsg.write(line + "\n")
     out = run_oomutil("events", "--json")
@@ -124,7 +125,7 @@ def test_a_line_written_into_dev_kmsg_is_not_listed():
             except BlockingIOError:
                 break
     mine = [r for r in records if name.encode() in r]
-    assert len(mine) == 3 and all(int(r.split(b",")[0]) >> 3 == 1 for r in mine)
+    assert len(mine) == 2 and all(int(r.split(b",")[0]) >> 3 == 1 for r in mine)
 
 
 def test_only_kernel_records_of_the_journal_are_kernel_kills(tmp_path):
@@ -312,7 +313,7 @@ def test_a_cgroup_that_exists_without_kills_is_an_empty_answer_said():
 
 def test_a_root_without_dev_kmsg_says_use_file():
     line = _said_once(run_oomutil("--root", TREE, "events"), 1)
-    assert line.startswith("oomutil: this root has no dev/kmsg: use --file FILE")
+    assert line == f"oomutil: {TREE}: this root has no dev/kmsg: use --file FILE (its kernel log)"
 
 
 def test_a_file_needs_no_proc_under_the_root(tmp_path):
@@ -340,3 +341,18 @@ def test_the_shared_assembler_passes_user_records_over():
     assert asm.feed(f"27,601,265700001,-;{_fake_kill('faked')}") is None  # LOG_DAEMON|LOG_ERR
     event = asm.feed(f"3,602,265700002,-;{_fake_kill('real')}")  # LOG_KERN|LOG_ERR: the kernel's
     assert event is not None and (event.pid, event.comm, event.time_seconds) == (FAKE_PID, "real", 265.700002)
+
+
+@pytest.mark.parametrize("filters", [["--pid", "1"], ["--name", "^nosuch$"], ["--pid", "16642", "--name", "x"]])
+def test_filters_that_match_no_kill_say_so(filters):
+    """As top's "no process matches": an empty table is no answer (exit 0 all the same: no
+    kill is the news a script asks for)."""
+    out = run_oomutil("events", "--file", LOGS / "kmsg.txt", *filters)
+    assert (out.returncode, out.stdout) == (0, "")
+    assert out.stderr.startswith("oomutil: no OOM kill matches --") and out.stderr.endswith("(of 1 in the log)\n")
+
+
+@pytest.mark.parametrize("pid", ["-5", "\u0661", " 1"])
+def test_events_pid_is_a_pid(pid):
+    out = run_oomutil("events", "--file", LOGS / "kmsg.txt", "--pid", pid)
+    assert out.returncode == 2 and "invalid PID argument" in out.stderr

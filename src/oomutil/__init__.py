@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .events.parse import OomKillEvent, parse_lines, parse_text
     from .events.reconcile import Gap, reconcile
     from .procfs.pressure import Pressure
-    from .victim import Candidate, VictimReport, adj_to_be, predict
+    from .victim import Candidate, DomainIndex, VictimReport, adj_to_be, predict
 
 _EXPORTS = {
     "Root": "root",
@@ -92,6 +92,7 @@ _EXPORTS = {
     "VictimReport": "victim",
     "Candidate": "victim",
     "adj_to_be": "victim",
+    "DomainIndex": "victim",
     "parse_text": "events.parse",
     "parse_lines": "events.parse",
     "OomKillEvent": "events.parse",

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from .cgroups import MemoryCgroup
     from .rank import ProcessRecord
 
-__all__ = ["Candidate", "VictimReport", "predict", "cgroup_report", "adj_to_be"]
+__all__ = ["Candidate", "VictimReport", "predict", "cgroup_report", "DomainIndex", "adj_to_be"]
 
 
 class Candidate(Record):
@@ -80,6 +80,9 @@ class VictimReport(Record):
     set_adj: Dict[int, int]  # what-if: these pids as if with this oom_score_adj
     grow_bytes: Dict[int, int]  # what-if: these pids as if using this much more memory
     not_candidates: List[int]  # pids of the what-ifs that are not candidates here
+    processes: Optional[int] = None  # predict(): processes in the OOM's domain, killable or not,
+    #                                  but the excluded ones (0: nobody to kill at all)
+    excluded: Tuple[int, ...] = ()  # predict(): pids of ``exclude`` in the domain, left out
 
 
 class Machine:
@@ -130,12 +133,20 @@ def predict(
         unreadable = sum(1 for rec in records if rec.killable is None)
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
             seen = seen._replace(processes_unreadable=unreadable, complete=False)
-        return system_report(r, records, groups, Machine(r), seen, set_adj, grow)
-    g = memory_cgroup(cgroup, r)
-    if g.oom_scope is None:
-        raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
-                           "only a system-wide OOM can kill there")
-    return cgroup_report(r, g, memory_cgroups(r), records, set_adj, grow)
+        report = system_report(r, records, groups, Machine(r), seen, set_adj, grow)
+        inside = [rec.pid for rec in records]
+    else:
+        g = memory_cgroup(cgroup, r)
+        if g.oom_scope is None:
+            raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
+                               "only a system-wide OOM can kill there")
+        index = DomainIndex(memory_cgroups(r), records)
+        sub = index.subtree(g.oom_scope)
+        report = cgroup_report(r, g, sub, index.records(sub), set_adj, grow)
+        inside = [rec.pid for rec in index.records(sub)]
+    left_out = set(exclude)
+    return report._replace(processes=sum(1 for pid in inside if pid not in left_out),
+                           excluded=tuple(pid for pid in inside if pid in left_out))
 
 
 def system_report(r: Root, records: List[ProcessRecord], groups: List[MemoryCgroup], machine: Machine,
@@ -179,6 +190,51 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     hidden = _hidden_members(r, pids, records)
     return _report(r, scope, totalpages, records, member, subtree, set_adj or {}, grow or {}, disabled,
                    hidden > 0, hidden, None, machine)
+
+
+class DomainIndex:
+    """Cgroups and process records read once, indexed so that the report of each OOM domain
+    (``oomutil cgroups`` ranks every cgroup, the exporter every limited one) looks at its own
+    subtree only: each cgroup_report() over all of them would cost cgroups x (cgroups +
+    processes), 9 million steps on a node of 1,200 cgroups and 6,000 processes."""
+
+    def __init__(self, groups: List[MemoryCgroup], records: Iterable[ProcessRecord] = ()) -> None:
+        self._by_path = {g.path: g for g in groups}
+        self._children: Dict[str, List[MemoryCgroup]] = {}
+        for g in groups:
+            if g.path != "/":
+                self._children.setdefault(g.path.rsplit("/", 1)[0] or "/", []).append(g)
+        self._home = {pid: g.path for g in groups for pid in (g.pids or ())}
+        self._records: Dict[str, List[ProcessRecord]] = {}
+        self.place(records)
+
+    def place(self, records: Iterable[ProcessRecord]) -> None:
+        """Index these records too: each goes with the cgroup of the thread that holds its
+        memory; where that is unknown, with the cgroup whose cgroup.procs lists it (as
+        cgroup_report()'s member())."""
+        for rec in records:
+            path = self._home.get(rec.pid) if rec.cgroup is None or rec.cgroup.startswith("/..") else rec.cgroup
+            if path is not None:
+                self._records.setdefault(path, []).append(rec)
+
+    def subtree(self, path: str) -> List[MemoryCgroup]:
+        """The cgroup at ``path`` and every one below it, parents first ([] if unknown)."""
+        top = self._by_path.get(path)
+        found, todo = [], [top] if top is not None else []
+        while todo:
+            g = todo.pop()
+            found.append(g)
+            todo.extend(reversed(self._children.get(g.path, ())))
+        return found
+
+    def records(self, groups: Iterable[MemoryCgroup]) -> List[ProcessRecord]:
+        """The records of the processes in these cgroups."""
+        return [rec for g in groups for rec in self._records.get(g.path, ())]
+
+    def report(self, r: Root, group: MemoryCgroup, machine: Machine) -> VictimReport:
+        """cgroup_report() of ``group`` (its ``oom_scope`` set) from its domain's part only."""
+        sub = self.subtree(group.oom_scope or group.path)
+        return cgroup_report(r, group, sub, self.records(sub), machine=machine)
 
 
 def _hidden_members(r: Root, pids: set, records: List[ProcessRecord]) -> int:

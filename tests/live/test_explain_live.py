@@ -4,6 +4,7 @@ sizes from a few MiB to 2 GiB at adjustments 0..1000 started by the test."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -87,4 +88,6 @@ def test_show_text_explains(hogs):
     score = int(open(f"/proc/{p.pid}/oom_score").read())
     assert f"oom_score         {score} = 666 baseline + " in out
     assert "for oom_score_adj 500   (the kernel says the same)" in out
-    assert "the first candidate of a system-wide OOM now" in out
+    # first, unless a process of this machine outranks it (one at a high adj on a user's server)
+    assert "the first candidate of a system-wide OOM now" in out or \
+        re.search(r"oom_score_adj \d+ or more makes it the first candidate of a system-wide OOM", out), out

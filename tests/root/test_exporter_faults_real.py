@@ -64,6 +64,7 @@ def test_cgroups_removed_during_scrapes_are_skipped_and_counted(memcg):
     assert collector.errors["other"] == 0 and collector.errors["parse"] == 0
 
 
+@pytest.mark.real_oom  # it writes a fake kill line into this host's kernel log
 def test_a_kill_line_written_by_user_space_into_kmsg_is_not_counted():
     if not os.access("/dev/kmsg", os.R_OK | os.W_OK):
         pytest.skip("/dev/kmsg is not readable and writable here (needs root, CAP_SYSLOG)")

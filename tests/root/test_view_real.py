@@ -51,7 +51,7 @@ def _as_nobody_with_private_proc(package, options, *args, sleeper=False):
     start = ""
     if sleeper:
         pidfile = tempfile.mktemp(prefix="oomutil-sleeper-", dir="/tmp")
-        start = f'sleep 120 >/dev/null 2>&1 </dev/null & echo $! > {pidfile}; '
+        start = f'sleep 600 >/dev/null 2>&1 </dev/null & echo $! > {pidfile}; '  # outlives the run's timeout
     script = ('mount -t proc -o "$1" proc /proc && shift && exec setpriv --reuid=65534 --regid=65534 '
               f'--clear-groups env PYTHONPATH="$PYTHONPATH_FOR_NOBODY" sh -c \'{start}exec "$@"\' sh "$@"')
     env = dict(os.environ, PYTHONPATH_FOR_NOBODY=path)
@@ -61,10 +61,12 @@ def _as_nobody_with_private_proc(package, options, *args, sleeper=False):
                                python, "-m", "oomutil", *map(str, args)],
                               capture_output=True, text=True, env=env, timeout=120)
     finally:
-        if sleeper:
+        if sleeper and os.path.exists(pidfile):  # absent: the shell failed before it, said by the run
             with open(pidfile) as f:
-                os.kill(int(f.read()), 9)
+                pid = int(f.read())
             os.unlink(pidfile)
+            if open(f"/proc/{pid}/comm").read() == "sleep\n" and os.stat(f"/proc/{pid}").st_uid == NOBODY:
+                os.kill(pid, 9)  # the sleep this call started (it sleeps longer than the run may take)
 
 
 def _threads_total():

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import List, Optional
 
-from .. import __version__
+from .._version import __version__
 from ..errors import OomutilError
 from ..root import ENV_VAR, Root
 
@@ -85,7 +85,9 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         """A usage error: the one useful line and where the options are, not the whole usage
         block; exit status 2."""
-        self.exit(2, f"{self.prog}: error: {message}\nTry '{self.prog} --help' for its options.\n")
+        from ._output import printable  # an unknown argument may hold control characters
+
+        self.exit(2, f"{self.prog}: error: {printable(message)}\nTry '{self.prog} --help' for its options.\n")
 
 
 def build_parser(only: Optional[str] = None, every: bool = False) -> argparse.ArgumentParser:
@@ -250,7 +252,10 @@ def _command_in(argv: List[str]) -> Optional[str]:
 
 def usage_error(command: str, message: str) -> int:
     """A usage error found after parsing, said as argparse says one; returns its exit status, 2."""
-    print(f"{PROG} {command}: error: {message}\nTry '{PROG} {command} --help' for its options.", file=sys.stderr)
+    from ._output import printable
+
+    print(f"{PROG} {command}: error: {printable(message)}\nTry '{PROG} {command} --help' for its options.",
+          file=sys.stderr)
     return 2
 
 

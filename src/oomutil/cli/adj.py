@@ -34,7 +34,9 @@ def register(sub, parents, help_text: str) -> None:
 
 
 def adj_value(text: str) -> int:
-    value = int(text) if text.strip().lstrip("+-").isdigit() and text.isascii() and len(text) < 8 else 10000
+    """-n VALUE: an optional sign and ASCII digits, as choom takes it; -1000..1000."""
+    digits = text[1:] if text[:1] in "+-" else text
+    value = int(text) if digits.isascii() and digits.isdigit() and len(digits) < 6 else 10000
     if not -1000 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"invalid oom_score_adj {text!r}: a whole number from -1000 to 1000")
     return value

@@ -45,7 +45,7 @@ class CgroupRow(Record):
 
 def run(args) -> int:
     from ..cgroups import memory_cgroups
-    from ..victim import Machine, cgroup_report
+    from ..victim import DomainIndex, Machine
     from ..rank import snapshot
     from ..root import Root
 
@@ -55,8 +55,9 @@ def run(args) -> int:
     shown = [g for g in groups if args.all or g.effective_limit_bytes is not None or g.pids]
     rows = []
     machine = Machine(root)  # one read of the kernel's facts for every row
+    index = DomainIndex(groups, records)
     for g in shown:
-        report = cgroup_report(root, g, groups, records, machine=machine) if g.oom_scope else None
+        report = index.report(root, g, machine) if g.oom_scope else None
         rows.append(CgroupRow(g, report.scope if report else None, report.totalpages if report else None,
                               report.victim if report else None, bool(report and report.oom_kill_disabled),
                               report.hidden_processes if report else None))

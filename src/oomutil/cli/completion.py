@@ -134,7 +134,7 @@ def _q(text: str) -> str:
 
 
 def man() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     parser, globals_, found = commands()
     date = datetime.date(2026, 1, 1).strftime("%Y")  # a fixed date: the page must not change by itself

@@ -6,7 +6,8 @@ import re
 import sys
 import time
 
-from . import examples, fail
+from . import examples, fail, usage_error
+from ._args import pid_arg
 from ..cgroup_names import within
 from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, print_lines, printable, regex_arg
 
@@ -32,7 +33,7 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--utc", action="store_true",
                    help="times in UTC (default: local time; kernel-log times are converted from seconds "
                    "since boot as dmesg -T does, early by any time spent suspended)")
-    p.add_argument("--pid", type=int, action="append", help="only kills of this pid (repeatable)")
+    p.add_argument("--pid", type=pid_arg, action="append", help="only kills of this pid (repeatable)")
     p.add_argument("--name", type=regex_arg, metavar="REGEX", help="only kills of processes so named")
     p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
                    help="only kills in this memory cgroup or below it (its path, its directory under "
@@ -75,7 +76,7 @@ def run(args) -> int:
 
     root = Root(args.root)
     if args.since is not None and args.until is not None and args.until < args.since:
-        return _usage(f"--until ({args.until.isoformat(timespec='seconds')}) is before --since "
+        return usage_error("events", f"--until ({args.until.isoformat(timespec='seconds')}) is before --since "
                       f"({args.since.isoformat(timespec='seconds')}): no time is in both")
     if args.cgroup is not None:
         from ..cgroups import resolve_cgroup
@@ -85,11 +86,18 @@ def run(args) -> int:
         return _follow(args, root)
     events, gaps = _history(args, root)
     events = _on_the_clock(args, root, events)
+    said = False  # the cgroup's absence from the log, said already
     if args.cgroup is not None and not any(within(e.task_memcg, args.cgroup) or within(e.oom_memcg, args.cgroup)
                                            for e in events):
         _cgroup_exists(args.cgroup, root, events)
+        said = True
     undated: list = []
+    found = len(events)
     events = [e for e in events if _wanted(args, e, undated)]
+    if found and not events and not said:
+        # said, as top says "no process matches": an empty table is no answer.  Exit 0
+        # all the same: no kill in a window is the news a script asks for, not a failure
+        fail(f"no OOM kill matches {_asked(args)} (of {found} in the log)")
     if undated:
         fail(f"--since/--until could not apply to {len(undated)} kill(s): their times count seconds since a "
              "boot this machine cannot date (a log of another boot); they are shown")
@@ -103,6 +111,16 @@ def run(args) -> int:
         for g in gaps:
             print(printable(_gap_line(g)), file=sys.stderr)  # a cgroup's path is any bytes
     return 0
+
+
+def _asked(args) -> str:
+    """The filters given, as typed."""
+    return " ".join(a for a in (
+        f"--pid {','.join(map(str, args.pid))}" if args.pid else "",
+        f"--name {args.name.__self__.pattern!r}" if args.name else "",
+        f"--cgroup {args.cgroup}" if args.cgroup is not None else "",
+        f"--since {args.since.isoformat(timespec='seconds')}" if args.since is not None else "",
+        f"--until {args.until.isoformat(timespec='seconds')}" if args.until is not None else "") if a)
 
 
 def _cgroup_exists(cgroup: str, root, events) -> None:
@@ -120,13 +138,7 @@ def _cgroup_exists(cgroup: str, root, events) -> None:
         raise NotAvailable(f"no memory cgroup {cgroup}: no kill in the log is in it, {now}") from None
     except OomutilError:
         pass  # there, if unreadable: it had no kill
-    fail(printable(f"no OOM kills in memory cgroup {cgroup} (it exists)"))
-
-
-def _usage(message: str) -> int:
-    """A usage error found after argparse: said as argparse says its own; exit status 2."""
-    print(f"oomutil events: error: {printable(message)}\nTry 'oomutil events --help' for its options.", file=sys.stderr)
-    return 2
+    fail(f"no OOM kills in memory cgroup {cgroup} (it exists)")
 
 
 def _gap_line(g) -> str:
@@ -160,7 +172,7 @@ def _history(args, root):
         except AccessDenied as err:  # dmesg_restrict without CAP_SYSLOG: the journal may do
             if not root.is_live:
                 raise
-            fail(printable(f"{err}; reading the journal instead"))
+            fail(f"{err}; reading the journal instead")
             args.source = "journal"
     doubtful = []
     if args.source == "journal":
@@ -197,10 +209,10 @@ def _say_what_was_not_found(source: str, events, doubtful) -> None:
 
     if doubtful:
         n = len(doubtful)
-        fail(printable(f"{n} line{'s' if n > 1 else ''} of {source} look{'' if n > 1 else 's'} like OOM-killer "
-                       f"output but could not be parsed; the first: {doubtful[0].strip()[:300]}"))
+        fail(f"{n} line{'s' if n > 1 else ''} of {source} look{'' if n > 1 else 's'} like OOM-killer "
+                       f"output but could not be parsed; the first: {doubtful[0].strip()[:300]}")
     if not events:
-        fail(printable(f"no OOM kills found in {source}"))
+        fail(f"no OOM kills found in {source}")
 
 
 def _wanted(args, e, undated=None) -> bool:
@@ -279,7 +291,7 @@ def _follow(args, root) -> int:
     from ._output import json_line, print_csv
 
     if args.file and len(args.file) > 1:
-        return _usage("--follow follows one --file")
+        return usage_error("events", "--follow follows one --file")
     reader = None
     if args.file:
         path = args.file[0]

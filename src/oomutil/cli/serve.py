@@ -83,9 +83,7 @@ def registry(args, follow: bool):
     except ImportError as err:
         import os
 
-        import oomutil
-
-        if os.path.isdir(os.path.dirname(oomutil.__file__)):  # installed
+        if os.path.isdir(os.path.dirname(__file__)):  # installed (in oomutil.pyz this is inside the zip)
             fail(f"the exporter needs prometheus-client ({err}): pip install 'oomutil[exporter]'")
         else:  # oomutil.pyz: no pip there, and its python's modules are what it can import
             fail(f"the exporter needs prometheus-client, which this python ({sys.executable}) cannot import: "

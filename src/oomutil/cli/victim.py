@@ -96,7 +96,7 @@ def run(args) -> int:
     report = predict(args.root, cgroup=cgroup, set_adj=dict(args.set), grow=dict(args.grow),
                      exclude=() if me is None else (me,))
     warn_partial(report.view)  # on stderr, JSON or not
-    if not report.candidates and not report.partial and _empty(args.root, report.scope, me):
+    if report.processes == 0 and not report.partial:
         fail(f"no processes in {report.scope}: an OOM there has nobody to kill")
         return 1
     if report.partial and report.scope != "/":
@@ -118,7 +118,7 @@ def run(args) -> int:
         lines.append(f"what if: pid {pid} oom_score_adj {adj}")
     for pid, extra in report.grow_bytes.items():
         lines.append(f"what if: pid {pid} +{human_bytes(extra)}")
-    if me is not None and _holds(args.root, report.scope, me):
+    if me in report.excluded:
         lines.append(f"note: pid {me}, this oomutil, is left out: it will be gone by then")
     for pid in report.not_candidates:
         lines.append(f"note: pid {pid} is not a candidate of this OOM; its what-if changes nothing")
@@ -158,35 +158,6 @@ def run(args) -> int:
     lines += _shared_note(args.root, report)
     print_lines(lines)
     return 0
-
-
-def _empty(root, scope: str, me) -> bool:
-    """No process at all (but ``me``) is in the OOM domain ``scope``: not even one that cannot be killed."""
-    from ..cgroup_names import within
-    from ..cgroups import memory_cgroups
-    from ..errors import OomutilError
-
-    if scope == "/":
-        return False
-    try:
-        return not any(pid != me for g in memory_cgroups(root) if within(g.path, scope) for pid in g.pids or ())
-    except OomutilError:
-        return False
-
-
-def _holds(root, scope: str, pid: int) -> bool:
-    """Process ``pid`` is in the OOM domain ``scope``."""
-    from ..cgroup_names import within
-    from ..cgroups import process_cgroup
-    from ..errors import OomutilError
-
-    if scope == "/":
-        return True
-    try:
-        g = process_cgroup(pid, root)
-    except OomutilError:
-        return False
-    return g is not None and within(g.path, scope)
 
 
 def _shared_note(root, report):

@@ -39,8 +39,10 @@ class KmsgReader:
         except FileNotFoundError:  # a captured tree, a container without /dev/kmsg
             if root.is_live:
                 raise NotAvailable("there is no /dev/kmsg here: use --source journal, or --file FILE") from None
-            raise NotAvailable("this root has no dev/kmsg: use --file FILE (its kernel log, e.g. "
-                               f"{root.file('var', 'log', 'kern.log')})", path=root.path) from None
+            logs = [p for p in (root.file("var", "log", "kern.log"), root.file("var", "log", "messages"))
+                    if os.path.isfile(p)]
+            raise NotAvailable("this root has no dev/kmsg: use --file FILE (its kernel log"
+                               + (f", e.g. {logs[0]})" if logs else ")"), path=root.path) from None
         except OSError as err:
             raise NotAvailable(os.strerror(err.errno or 0), path=path) from None
         if follow:

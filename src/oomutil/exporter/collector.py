@@ -26,7 +26,7 @@ from ..procfs.pressure import read_memory_pressure
 from ..procfs.sysctl import read_vm_settings
 from ..procfs.vmstat import read_oom_kill_count
 from ..rank import protected, top
-from ..victim import Machine, cgroup_report, system_report
+from ..victim import DomainIndex, Machine, system_report
 from ..visibility import view
 from .follower import CONSTRAINTS, container_labels
 
@@ -237,10 +237,11 @@ class OomCollector:
         scores = {r.pid: r.oom_score for r in first}  # the kernel's own oom_score
         self._domain(out, "/", host, guarded, lambda c: scores.get(c.pid))
         domains = self._limited(groups)
-        pids = {pid for g in groups if any(within(g.path, d.path) for d in domains) for pid in (g.pids or ())}
-        records = top(root, pids=pids) if pids else []
+        index = DomainIndex(groups)
+        pids = {pid for d in domains for g in index.subtree(d.path) for pid in (g.pids or ())}
+        index.place(top(root, pids=pids) if pids else [])
         for g in domains:
-            report = cgroup_report(root, g._replace(oom_scope=g.path), groups, records, machine=machine)
+            report = index.report(root, g._replace(oom_scope=g.path), machine)
             inside = [r for r in guarded if r.cgroup is not None and within(r.cgroup, g.path)]
             self._domain(out, g.path, report, inside,
                          lambda c, t=report.totalpages: proc_oom_score(c.badness_pages, t, machine.era))

@@ -15,13 +15,12 @@ import os
 
 from .. import _fs
 from ..errors import AccessDenied, NoSuchProcess, NotAvailable
+from ..root import Root, as_root
 from .pid import PidStat, PidStatus, parse_stat, parse_status, read_mm_status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Callable, Dict, Optional, Tuple, TypeVar
-
-    from ..root import Root
+    from typing import Callable, Dict, Optional, Tuple, TypeVar, Union
 
     T = TypeVar("T")
 
@@ -163,10 +162,11 @@ class PidDir:
         return stat.comm if stat is not None else None
 
 
-def hidden_from_us(pid: int, root: Root) -> bool:
+def hidden_from_us(pid: int, root: Union[Root, str, None] = None) -> bool:
     """A pid with no directory in the live /proc that exists all the same: hidepid hides
     it from this reader.  kill(pid, 0) says EPERM for a process we may not signal, ESRCH
     for none; where we may signal it, it exists too.  False off the live root."""
+    root = as_root(root)
     if not root.is_live:
         return False
     try:
@@ -178,10 +178,11 @@ def hidden_from_us(pid: int, root: Root) -> bool:
     return True
 
 
-def hidden_by_proc(pid: int, root: Root) -> Optional[str]:
+def hidden_by_proc(pid: int, root: Union[Root, str, None] = None) -> Optional[str]:
     """Why a process that exists has no directory in the root's /proc ("/proc is mounted
     hidepid=invisible", "/proc is another pid namespace's"), or None: it does not exist,
     or this cannot be known (a tree, a mounted host /proc)."""
+    root = as_root(root)
     if os.path.exists(root.proc(pid)) or not hidden_from_us(pid, root):
         return None  # listed (a pid handed to another process is not hidden), or gone
     from .mountinfo import read_proc_mount
