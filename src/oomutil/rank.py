@@ -37,7 +37,9 @@ from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .users import user_name
 
-__all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "protected", "group_records", "SORT_KEYS", "GROUP_KEYS"]
+__all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "protected", "memory_records", "start_times",
+           "group_records",
+           "SORT_KEYS", "GROUP_KEYS"]
 
 
 
@@ -123,16 +125,8 @@ class _Task:
         return self._badness
 
     def _compute_badness(self) -> tuple:
-        kernel, status, adj = self.scan.kernel(), self.status(), self.adj()
-        if kernel is None or status is None or adj is None:
-            return None, None, None
-        era, totalpages, page_size = kernel[:3]
-        rss, swap, pgtables = status.memory_bytes()
-        points = points_pages(rss, swap or 0, pgtables or 0, page_size, era, status.pmd_bytes or 0)
-        bonus = root_bonus_applies(era, status.cap_eff, lambda: self.dir.get("uid_map", parse_uid_map))
-        if self.reason() is not None:
-            return points, bonus, None
-        return points, bonus, oom_badness(points, adj, totalpages, era, bonus)
+        return _badness(self.scan.kernel(), self.status(), self.adj(), self.reason(),
+                        lambda: self.dir.get("uid_map", parse_uid_map))
 
     def kernel_order(self) -> tuple:
         """Where the kernel's choice puts this process among those of equal oom_score:
@@ -183,6 +177,22 @@ class _Task:
             self.cgroup(), None if status is None else reason is None, reason, self.start_time(),
             points, bonus, badness, self.dir.get("cmdline", _parse_cmdline) if cmdline else None,
         )
+
+
+def _badness(kernel: Optional[tuple], status: Optional[PidStatus], adj: Optional[int], reason: Optional[str],
+             uid_map: Callable[[], Optional[bool]]) -> tuple:
+    """(points, root bonus, system-wide badness) of a process with this kernel's arithmetic;
+    Nones where it is not a candidate or the kernel is unknown.  ``uid_map`` reads whether
+    it runs in the initial user namespace, asked only where the era has the root bonus."""
+    if kernel is None or status is None or adj is None:
+        return None, None, None
+    era, totalpages, page_size = kernel[:3]
+    rss, swap, pgtables = status.memory_bytes()
+    points = points_pages(rss, swap or 0, pgtables or 0, page_size, era, status.pmd_bytes or 0)
+    bonus = root_bonus_applies(era, status.cap_eff, uid_map)
+    if reason is not None:
+        return points, bonus, None
+    return points, bonus, oom_badness(points, adj, totalpages, era, bonus)
 
 
 def _leaderless_status(scan: "_Scan", pid: int, status: PidStatus) -> PidStatus:
@@ -434,6 +444,55 @@ def snapshot(
 ) -> List[ProcessRecord]:
     """One record per process, in pid order (kernel threads too unless told otherwise)."""
     return top(root, sort="pid", kernel_threads=kernel_threads, cmdline=cmdline)
+
+
+def memory_records(root: Union[Root, str, None] = None) -> List[ProcessRecord]:
+    """One record per process but kernel threads, from the two files the OOM killer's
+    arithmetic needs, read by path (two opens a process, the least a ranking of every
+    process's memory can cost): memory, oom_score_adj, killability and badness.  oom_score,
+    user, cgroup and start time are None: the exporter reads oom_score for the few it
+    shows, and places each process by cgroup.procs (victim.DomainIndex).  In pid order;
+    a process that exits meanwhile is left out."""
+    scan = _Scan(as_root(root))
+    read, fd, kernel = _fs.read_parsed, scan.proc_fd, scan.kernel()
+    found = []
+    try:
+        for pid in sorted(scan.pids()):
+            try:
+                status: Optional[PidStatus] = read(f"{pid}/status", parse_status, dir_fd=fd, pid=pid)
+                if status.rss_bytes is None and (status.threads or 0) > 1:  # type: ignore[union-attr]
+                    status = _leaderless_status(scan, pid, status)  # type: ignore[arg-type]
+                if status.is_kernel_thread:  # type: ignore[union-attr]
+                    continue
+                adj: Optional[int] = read(f"{pid}/oom_score_adj", _fs.parse_int, dir_fd=fd, pid=pid)
+            except NoSuchProcess:
+                continue
+            except (AccessDenied, NotAvailable):  # hidepid=noaccess, a tree without the file
+                status = adj = None
+            reason = None if status is None else unkillable_reason(pid, status, adj, scan.global_init())
+            points, bonus, badness = _badness(kernel, status, adj, reason, lambda: _fs.none_if_unreadable(
+                read, f"{pid}/uid_map", parse_uid_map, dir_fd=fd, pid=pid))
+            rss, swap, pgtables = status.memory_bytes() if status is not None else (None, None, None)
+            found.append(ProcessRecord(
+                pid, None if status is None else status.name, None if status is None else status.uids[0], None,
+                None, adj, rss, swap, pgtables, None, None if status is None else reason is None, reason, None,
+                points, bonus, badness))
+        return found
+    finally:
+        scan.close()
+
+
+def start_times(root: Union[Root, str, None], pids: Iterable[int]) -> Dict[int, Optional[int]]:
+    """pid -> start time (stat field 22, clock ticks after boot; None where unreadable) of
+    these processes: what breaks a tie in the kernel's scan order."""
+    r = as_root(root)
+    times: Dict[int, Optional[int]] = {}
+    for pid in pids:
+        try:
+            times[pid] = _fs.read_parsed(r.proc(pid, "stat"), parse_stat, pid=pid).start_time_ticks
+        except (AccessDenied, NotAvailable, NoSuchProcess):
+            times[pid] = None
+    return times
 
 
 def oom_score_adj_by_pid(root: Union[Root, str, None] = None) -> Dict[int, Optional[int]]:

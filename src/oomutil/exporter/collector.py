@@ -16,17 +16,16 @@ import time
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from .._version import __version__
-from .._fs import list_dir
-from ..badness import proc_oom_score
-from ..cgroup_names import within
+from .._fs import list_dir, parse_int, read_parsed
+from ..badness import OOM_SCORE_ADJ_MIN, proc_oom_score
 from ..cgroups import memory_cgroups
 from ..errors import AccessDenied, NoSuchProcess, OomutilError, ParseError
 from ..procfs.meminfo import read_meminfo
 from ..procfs.pressure import read_memory_pressure
 from ..procfs.sysctl import read_vm_settings
 from ..procfs.vmstat import read_oom_kill_count
-from ..rank import protected, top
-from ..victim import DomainIndex, Machine, system_report
+from ..rank import memory_records, start_times
+from ..victim import DomainIndex, Machine, cgroup_report, system_report
 from ..visibility import view
 from .follower import CONSTRAINTS, container_labels
 
@@ -227,24 +226,37 @@ class OomCollector:
         return self.unlogged
 
     def _prediction(self, out: _Out, shared: dict) -> None:
+        """Every process read once (status and oom_score_adj: memory_records()), placed in
+        its cgroup by cgroup.procs (DomainIndex), and each OOM domain ranked from its own
+        part: the host's, then each limited cgroup's.  The kernel's own oom_score is read
+        for the host's first K only; a domain's tie for first is settled by start time."""
         root, k = self.root, self.options.top_k
         machine = Machine(root)
         groups = self._groups(shared)
-        guarded = protected(root)
         seen = shared.get("view") or view(root)
-        first = top(root, limit=k, killable=True)  # the kernel's order: the host's first K
-        host = system_report(root, first, groups, machine, seen)
-        scores = {r.pid: r.oom_score for r in first}  # the kernel's own oom_score
-        self._domain(out, "/", host, guarded, lambda c: scores.get(c.pid))
-        domains = self._limited(groups)
-        index = DomainIndex(groups)
-        pids = {pid for d in domains for g in index.subtree(d.path) for pid in (g.pids or ())}
-        index.place(top(root, pids=pids) if pids else [])
-        for g in domains:
-            report = index.report(root, g._replace(oom_scope=g.path), machine)
-            inside = [r for r in guarded if r.cgroup is not None and within(r.cgroup, g.path)]
-            self._domain(out, g.path, report, inside,
+        records = memory_records(root)
+        index = DomainIndex(groups, records)
+        host = self._settled(records, lambda rs: system_report(root, rs, groups, machine, seen))
+        scores = {c.pid: _none_on_error(lambda r, pid=c.pid: read_parsed(r.proc(pid, "oom_score"), parse_int), root)
+                  for c in host.candidates[:k]}  # the kernel's own oom_score
+        self._domain(out, "/", host, [r for r in records if r.oom_score_adj == OOM_SCORE_ADJ_MIN],
+                     lambda c: scores.get(c.pid))
+        for g in self._limited(groups):
+            sub = index.subtree(g.path)
+            members = index.records(sub)
+            report = self._settled(members, lambda rs, g=g._replace(oom_scope=g.path), sub=sub:
+                                   cgroup_report(root, g, sub, rs, machine=machine))
+            self._domain(out, g.path, report, [r for r in members if r.oom_score_adj == OOM_SCORE_ADJ_MIN],
                          lambda c, t=report.totalpages: proc_oom_score(c.badness_pages, t, machine.era))
+
+    def _settled(self, records: list, rank):
+        """``rank(records)``, again with the start times of those tied for first: among
+        equal badness the kernel's scan order decides (memory_records() reads no stat)."""
+        report = rank(records)
+        if not report.tied:
+            return report
+        times = start_times(self.root, report.tied)
+        return rank([r._replace(start_time_ticks=times[r.pid]) if r.pid in times else r for r in records])
 
     def _domain(self, out: _Out, domain: str, report, guarded: list, score) -> None:
         """The prediction families of one OOM domain; ``score(candidate)`` its oom_score."""
