@@ -307,8 +307,10 @@ def _cgroup_totalpages(g: MemoryCgroup, page_size: int, swap_pages: int, root: R
     """mem_cgroup_get_max(): the limit, plus the swap the cgroup may use where the
     machine has swap and swappiness is not 0 (v2 memory.swap.max; v1 memsw - limit)."""
     limit_pages = (g.limit_bytes or 0) // page_size
+    if swap_pages == 0:  # no swap: nothing more to read (a scrape ranks 1,200 cgroups)
+        return limit_pages
     swappiness = g.swappiness if g.swappiness is not None else read_swappiness(root)
-    if swap_pages == 0 or swappiness == 0:
+    if swappiness == 0:
         return limit_pages
     if g.version == 2:
         allowed = swap_pages if g.swap_limit_bytes is None else g.swap_limit_bytes // page_size

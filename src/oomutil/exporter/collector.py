@@ -303,7 +303,7 @@ class OomCollector:
         counted as vanished."""
         if "groups" not in shared:
             vanished: List[str] = []
-            shared["groups"] = memory_cgroups(self.root, vanished=vanished)
+            shared["groups"] = memory_cgroups(self.root, vanished=vanished, brief=True)
             self.errors["vanished"] += len(vanished)
         return shared["groups"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from functools import lru_cache
 
 from ..cgroup_names import describe
 from ..errors import OomutilError
@@ -121,6 +122,7 @@ class Follower:
             }
 
 
+@lru_cache(maxsize=8192)  # a node's 1,200 cgroups are named again at every scrape
 def container_labels(path: str) -> Tuple[str, str]:
     """(pod_uid, container_id) named by a cgroup path, "" where it names none."""
     name = describe(path) if path and path != OTHER else None

@@ -52,11 +52,12 @@ class V1Files(Record):
     swappiness: Optional[int]  # memory.swappiness
 
 
-def read_files(directory: str) -> V1Files:
+def read_files(directory: str, brief: bool = False) -> V1Files:
+    """``brief``: peak and failcnt left unread (None): what a caller that shows neither saves."""
     oom_control = read_file(directory, "memory.oom_control", parse_flat_keyed) or {}
     return V1Files(
-        peak_bytes=read_file(directory, "memory.max_usage_in_bytes", parse_int),
-        failcnt=read_file(directory, "memory.failcnt", parse_int),
+        peak_bytes=None if brief else read_file(directory, "memory.max_usage_in_bytes", parse_int),
+        failcnt=None if brief else read_file(directory, "memory.failcnt", parse_int),
         oom_kill_count=oom_control.get("oom_kill"),
         oom_kill_disable=_flag(oom_control, "oom_kill_disable"),
         under_oom=_flag(oom_control, "under_oom"),

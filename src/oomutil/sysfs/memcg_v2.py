@@ -42,14 +42,15 @@ class V2Files(Record):
     pressure: Optional[Pressure]  # memory.pressure (4.20+)
 
 
-def read_files(directory: str) -> V2Files:
+def read_files(directory: str, brief: bool = False) -> V2Files:
+    """``brief``: memory.low, memory.peak and memory.events.local left unread (None)."""
     return V2Files(
         high_bytes=read_file(directory, "memory.high", parse_v2_limit),
-        low_bytes=read_file(directory, "memory.low", parse_v2_limit),
+        low_bytes=None if brief else read_file(directory, "memory.low", parse_v2_limit),
         swap_limit_bytes=read_file(directory, "memory.swap.max", parse_v2_limit),
-        peak_bytes=read_file(directory, "memory.peak", parse_int),
+        peak_bytes=None if brief else read_file(directory, "memory.peak", parse_int),
         events=read_file(directory, "memory.events", parse_flat_keyed),
-        events_local=read_file(directory, "memory.events.local", parse_flat_keyed),
+        events_local=None if brief else read_file(directory, "memory.events.local", parse_flat_keyed),
         oom_group=read_file(directory, "memory.oom.group", parse_bool),
         pressure=read_file(directory, "memory.pressure", parse_pressure),
     )
