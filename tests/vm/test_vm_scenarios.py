@@ -108,3 +108,9 @@ def test_checks_on_a_v2_host(scenario):
     assert r["check_all_ignored"]["rc"] == 0 and r["check_all_ignored"]["first"].startswith("OOM OK - ")
     assert r["check_panic"]["rc"] == 2 and r["check_panic"]["first"].startswith("OOM CRITICAL - OOM001 panic_on_oom=2")
     assert r["check"]["stderr"] == r["check_panic"]["stderr"] == ""
+
+
+def test_cgroups_removed_mid_walk_are_skipped_on_v2(scenario):
+    r = scenario("scenario_9_vanish")
+    assert r["errors"] == [] and r["walks"] >= 5
+    assert r["vanished"] > 0 and r["under"] == ["/vV9"]

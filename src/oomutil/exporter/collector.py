@@ -2,9 +2,9 @@
 
 Four parts (system, kills, prediction, cgroups), each timed and guarded: a part that
 fails is reported in oomutil_scrape_collector_success and oomutil_read_errors_total and
-never fails the scrape.  A scrape reads what it needs: oom_score of every process, the
-records of the first K by it (and of the processes at adj -1000), and of the processes in
-limited cgroups; not every file of every process.
+never fails the scrape.  A scrape reads each file once: status and oom_score_adj of every
+process, oom_score of the host's first K, each memory cgroup's own files (brief); every OOM
+domain is ranked from its own part of that one snapshot (docs/metrics.md: what it costs).
 """
 
 from __future__ import annotations
