@@ -152,13 +152,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(*args):
-    """A real ``oomutil serve`` on a free loopback port, answering: yields (base URL, process)."""
+def serving(*args, env=None):
+    """A real ``oomutil serve`` on a free loopback port, answering: yields (base URL, process).
+    ``env``: variables added to this environment (OOMUTIL_ROOT is dropped)."""
     import urllib.request
 
     port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if k != "OOMUTIL_ROOT"}
+    full_env.update(env or {})
     proc = subprocess.Popen([*oomutil_command(), "serve", "--listen", f"127.0.0.1:{port}", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=full_env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

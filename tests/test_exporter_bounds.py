@@ -5,17 +5,15 @@ server on 127.0.0.1 whose collections are made slow on purpose (OOMUTIL_TEST_COL
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 
 import pytest
-from helpers import free_port, oomutil_command
+from helpers import serving
 
 pytest.importorskip("prometheus_client", reason="the exporter needs prometheus-client (test extra)")
 
@@ -24,25 +22,9 @@ DELAY = 1.0  # seconds one collection takes here
 
 @pytest.fixture
 def slow_server():
-    port = free_port()
-    env = dict(os.environ, OOMUTIL_TEST_COLLECTION_DELAY=str(DELAY))
-    env.pop("OOMUTIL_ROOT", None)
-    proc = subprocess.Popen([*oomutil_command(), "serve", "--listen", f"127.0.0.1:{port}", "--max-requests", "4",
-                             "--kernel-log", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/", timeout=1).read()
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read()
-                time.sleep(0.05)
+    with serving("--max-requests", "4", "--kernel-log", "none",
+                 env={"OOMUTIL_TEST_COLLECTION_DELAY": str(DELAY)}) as (url, proc):
         yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _status(pid: int, key: str) -> int:
