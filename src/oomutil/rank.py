@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
 from . import _fs
 from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable
-from .badness import (OOM_SCORE_ADJ_MIN, choice_key, era_of, last_scanned_wins, oom_badness, points_pages, root_bonus_applies,
+from .badness import (choice_key, era_of, last_scanned_wins, oom_badness, points_pages, root_bonus_applies,
                       unkillable_reason)
 from .cgroup_names import group_key, within
 from .procfs.cgroup import parse_memory_cgroup
@@ -37,7 +37,7 @@ from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .users import user_name
 
-__all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "protected", "memory_records", "start_times",
+__all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "memory_records", "start_times",
            "group_records",
            "SORT_KEYS", "GROUP_KEYS"]
 
@@ -503,18 +503,6 @@ def oom_score_adj_by_pid(root: Union[Root, str, None] = None) -> Dict[int, Optio
     try:
         key.ranked(scan, scan.pids())
         return dict(key.ranked_values)
-    finally:
-        scan.close()
-
-
-def protected(root: Union[Root, str, None] = None) -> List[ProcessRecord]:
-    """The processes at oom_score_adj -1000 (never chosen by the OOM killer): one read of
-    oom_score_adj per process, records of those only (kernel threads read 0)."""
-    key = _sort_key("adj", True)  # ascending: -1000 first
-    scan = _Scan(as_root(root))
-    try:
-        pids = [pid for pid in key.ranked(scan, scan.pids()) if key.ranked_values.get(pid) == OOM_SCORE_ADJ_MIN]
-        return [r for r in _records(scan, pids, key, [], None, False) if r.oom_score_adj == OOM_SCORE_ADJ_MIN]
     finally:
         scan.close()
 

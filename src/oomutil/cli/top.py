@@ -75,13 +75,14 @@ def run(args) -> int:
         # groups come in the order of their highest score; a command line is a process's
         return usage_error("top", f"--group-by lists groups, highest score first: {'--cmdline' if args.cmdline else '--sort'} "
                            "applies to processes, not groups")
-    from ..root import Root
-    from ._args import unknown_filter
+    if args.user or args.cgroup is not None:  # checked before the scan, imported only then
+        from ..root import Root
+        from ._args import unknown_filter
 
-    bad = unknown_filter(args, Root(args.root))
-    if bad:
-        fail(bad)
-        return 1
+        bad = unknown_filter(args, Root(args.root))
+        if bad:
+            fail(bad)
+            return 1
     warn_partial(view(args.root))  # once, on stderr: what the rows cannot show
     if args.watch is not None:
         return _watch(args)
