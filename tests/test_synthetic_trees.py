@@ -227,6 +227,7 @@ def test_v1_use_hierarchy_0_and_memsw_limits(tmp_path):
     oom_kill_disable counts on the cgroup whose limit is hit, not on the others."""
     tree = tmp_path / "t"
     shutil.copytree(HYBRID, tree, symlinks=True)
+    (tree / "proc/sys/kernel/osrelease").write_text("5.10.0\n")
     memory = tree / "sys/fs/cgroup/memory"
     # as shipped: the parent's 32 MiB binds the child; the child's oom_kill_disable does not
     # matter, since the OOM is the parent's
@@ -253,6 +254,34 @@ def test_v1_use_hierarchy_0_and_memsw_limits(tmp_path):
     assert (child.headroom_bytes, child.oom_scope) == (1000000, "/parent/child")
     assert (child.effective_limit_bytes, child.limited_by) == (32 << 20, "/parent")  # memory limits only
     assert child.memsw_usage_bytes == 39000000
+    # brief, without swap (SwapTotal 0 here): the memsw files decide nothing and are not read
+    brief = {g.path: g for g in memory_cgroups(str(tree), brief=True)}["/parent/child"]
+    assert (brief.memsw_usage_bytes, brief.memsw_limit_bytes) == (None, None)
+    assert brief.headroom_bytes == (32 << 20) - 30000000  # the parent's memory limit, as the kernel has it
+    # 5.11+: use_hierarchy is always 1, whatever a tree's file says (bef8620cd8e0)
+    (memory / "parent/memory.use_hierarchy").write_text("0\n")
+    (tree / "proc/sys/kernel/osrelease").write_text("5.11.0\n")
+    assert memory_cgroup("/parent", str(tree)).use_hierarchy is True
+    assert [c.pid for c in victim.predict(str(tree), cgroup="/parent").candidates] == [60]  # scans the child
+
+
+def test_a_domain_keeps_its_first_candidates_and_the_same_verdict():
+    """keep=N (the exporter's --top-k): the same victim, lead and ties; only the first N listed."""
+    from oomutil.rank import memory_records
+    from oomutil.victim import DomainIndex, Machine, cgroup_report, system_report
+    from oomutil.visibility import view
+    root = oomutil.Root(K8S)
+    groups, records, machine = memory_cgroups(root), memory_records(root), Machine(root)
+    full = system_report(root, records, groups, machine, view(root))
+    kept = system_report(root, records, groups, machine, view(root), keep=1)
+    assert len(full.candidates) > 1 and kept.candidates == full.candidates[:1]
+    assert kept._replace(candidates=full.candidates) == full
+    index = DomainIndex(groups, records)
+    for g in (g for g in groups if g.limit_bytes is not None and g.path != "/"):
+        sub = index.subtree(g.path)
+        full = cgroup_report(root, g._replace(oom_scope=g.path), sub, index.records(sub), machine=machine)
+        kept = cgroup_report(root, g._replace(oom_scope=g.path), sub, index.records(sub), machine=machine, keep=1)
+        assert kept._replace(candidates=full.candidates) == full and kept.candidates == full.candidates[:1]
 
 
 def _capture_copy(tmp_path):

@@ -15,16 +15,19 @@ from ._record import Record
 from . import _fs
 from .cgroup_names import describe
 from .errors import AccessDenied, InvalidValue, NotAvailable, OomutilError
+from .badness import kernel_version
 from .procfs.cgroup import parse_memory_cgroup
+from .procfs.meminfo import read_meminfo
 from .procfs.mountinfo import Mount, parse_mountinfo
 from .procfs.pressure import Pressure
+from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .sysfs import memcg_v1, memcg_v2
 from .sysfs.memcg import read_inactive_file_bytes, read_procs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Dict, List, Optional, Tuple, Union
+    from typing import Any, Dict, List, Optional, Tuple, Union
 
     from .process import Process
 
@@ -187,15 +190,18 @@ class _Counters:
 
     __slots__ = ("path", "usage", "limit", "memsw_usage", "memsw_limit", "hierarchical")
 
-    def __init__(self, h: Hierarchy, path: str, directory: str) -> None:
-        c = (memcg_v1 if h.version == 1 else memcg_v2).read_counters(directory)
+    def __init__(self, h: Hierarchy, path: str, directory: str, swap: bool = True,
+                 always_hierarchical: bool = False) -> None:
+        c = (memcg_v1.read_counters(directory, swap, always_hierarchical) if h.version == 1
+             else memcg_v2.read_counters(directory))
         self.path = path
         self.usage, self.limit = c.usage_bytes, c.limit_bytes
         self.memsw_usage, self.memsw_limit = c.memsw_usage_bytes, c.memsw_limit_bytes
         self.hierarchical = c.use_hierarchy
 
 
-def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counters], brief: bool = False) -> MemoryCgroup:
+def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counters], brief: bool = False,
+          swap: bool = True) -> MemoryCgroup:
     """One cgroup (``own``: its counters), with what its ancestors' limits (from the top
     down) make of it: the effective limit, the least room left and the OOM's scope."""
     path = own.path
@@ -211,7 +217,7 @@ def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counter
             if u is not None and (headroom is None or lim - u < headroom):
                 headroom, scope = lim - u, c.path
     procs = read_procs(directory)
-    common = dict(
+    common: Dict[str, Any] = dict(
         path=path, version=h.version, name=describe(path).name,  # type: ignore[union-attr]
         usage_bytes=own.usage, limit_bytes=own.limit, effective_limit_bytes=effective,
         limited_by=limited_by, headroom_bytes=headroom, oom_scope=scope or limited_by,
@@ -219,7 +225,7 @@ def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counter
         pids=tuple(procs) if procs is not None else None,
     )
     if h.version == 1:
-        v1 = memcg_v1.read_files(directory, brief)
+        v1 = memcg_v1.read_files(directory, brief, swap)
         return MemoryCgroup(
             **common, use_hierarchy=own.hierarchical, high_bytes=None, low_bytes=None, swap_limit_bytes=None,
             peak_bytes=v1.peak_bytes, failcnt=v1.failcnt, oom_count=None, oom_kill_count=v1.oom_kill_count,
@@ -256,28 +262,50 @@ def memory_cgroups(root: Union[Root, str, None] = None, *, vanished: Optional[Li
     h = memory_hierarchy(r)
     if h is None:
         raise NotAvailable("no memory cgroup hierarchy is mounted", path=r.sys("fs", "cgroup"))
+    swap, always_hierarchical = _reading(r, brief)
     found: List[MemoryCgroup] = []
-    # directory -> the counters of it and every cgroup above it, from the top
-    chains: Dict[str, List[_Counters]] = {}
-    for directory, subdirs, _ in os.walk(h.directory):
-        subdirs.sort()
-        if directory != h.directory and os.path.dirname(directory) not in chains:
-            continue  # below a cgroup that vanished: gone with it
-        above = chains.get(os.path.dirname(directory), []) if directory != h.directory else []
+    mount_root = h.mount_root.rstrip("/")
+    # (directory, its path, the counters of every cgroup above it from the top), parents
+    # before children, each level in name order
+    todo: List[Tuple[str, str, List[_Counters]]] = [(h.directory, mount_root or "/", [])]
+    while todo:
+        directory, path, above = todo.pop()
         try:
-            own = _Counters(h, _path_of(h, directory), directory)
-            group = _read(h, own, directory, above, brief)
+            own = _Counters(h, path, directory, swap, always_hierarchical)
+            group = _read(h, own, directory, above, brief, swap)
         except OomutilError:
             if os.path.isdir(directory):
                 raise
             group = None
         if group is None or not os.path.isdir(directory):  # removed while read: what was read is of no cgroup
             if vanished is not None:
-                vanished.append(_path_of(h, directory))
-            continue
-        chains[directory] = [*above, own]
+                vanished.append(path)
+            continue  # and everything below it, gone with it
+        try:
+            children = sorted(e.name for e in os.scandir(directory) if e.is_dir(follow_symlinks=False))
+        except OSError:  # as os.walk(): a directory that cannot be listed shows no children
+            children = []
         found.append(group)
+        chain = [*above, own]
+        prefix = path.rstrip("/") + "/"
+        todo.extend((os.path.join(directory, name), prefix + name, chain) for name in reversed(children))
     return found
+
+
+def _reading(r: Root, brief: bool) -> Tuple[bool, bool]:
+    """(whether to read the v1 memory + swap counters and swappiness, whether use_hierarchy
+    is 1 whatever the file says).  Brief, on a machine without swap, the swap files are
+    left unread: they decide nothing there (memcg_v1.read_counters()).  Since 5.11
+    (bef8620cd8e0) the kernel ignores use_hierarchy: always 1, a write of 0 fails."""
+    try:
+        swap = not brief or read_meminfo(r).swap_total_bytes != 0
+    except OomutilError:  # meminfo cannot tell: read them
+        swap = True
+    try:
+        always_hierarchical = kernel_version(read_kernel_release(r)) >= (5, 11, 0)
+    except OomutilError:  # no release in the tree: the file says
+        always_hierarchical = False
+    return swap, always_hierarchical
 
 
 def memory_cgroup(path: str, root: Union[Root, str, None] = None) -> MemoryCgroup:
@@ -291,13 +319,14 @@ def memory_cgroup(path: str, root: Union[Root, str, None] = None) -> MemoryCgrou
     if directory is None or not os.path.isdir(directory):
         raise NotAvailable(f"no memory cgroup {path}", path=directory or h.directory)
     path = _path_of(h, directory)  # one spelling: "/a/b", whatever the caller wrote
+    swap, always_hierarchical = _reading(r, False)
     # the ancestors, from the top of the hierarchy down to the parent
     ancestors = []
     d = directory
     while d != h.directory:
         d = os.path.dirname(d)
-        ancestors.append(_Counters(h, _path_of(h, d), d))
-    return _read(h, _Counters(h, path, directory), directory, ancestors[::-1])
+        ancestors.append(_Counters(h, _path_of(h, d), d, swap, always_hierarchical))
+    return _read(h, _Counters(h, path, directory, swap, always_hierarchical), directory, ancestors[::-1])
 
 
 def resolve_cgroup(text: str, root: Union[Root, str, None] = None) -> str:

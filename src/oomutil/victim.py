@@ -71,7 +71,8 @@ class VictimReport(Record):
     oom_kill_disabled: bool  # v1 memory.oom_control oom_kill_disable on the cgroup whose limit
     #                          is hit: the kernel kills nobody, the charging tasks wait
     group_kill: Optional[str]  # memory.oom.group: every process of this cgroup dies with it
-    candidates: List[Candidate]  # in the order the kernel would choose them (the visible ones)
+    candidates: List[Candidate]  # in the order the kernel would choose them (the visible ones;
+    #                              the first ``keep`` only where the caller said so)
     partial: bool  # some processes the kernel would choose among cannot be seen or read
     #                here (hidepid, a container's pid namespace): victim is then None
     best_visible: Optional[Candidate]  # the first candidate among those that can be seen
@@ -151,19 +152,19 @@ def predict(
 
 def system_report(r: Root, records: List[ProcessRecord], groups: List[MemoryCgroup], machine: Machine,
                   seen: View, set_adj: Optional[Dict[int, int]] = None,
-                  grow: Optional[Dict[int, int]] = None) -> VictimReport:
-    """predict() for a system-wide OOM, from records already read: every process, or (the
-    exporter) the first ones by oom_score, which rank the same."""
+                  grow: Optional[Dict[int, int]] = None, keep: Optional[int] = None) -> VictimReport:
+    """predict() for a system-wide OOM, from records already read.  ``keep``: only the
+    first ``keep`` candidates are listed (the exporter shows no more)."""
     return _report(r, "/", read_totalpages(r, machine.page_size), records, None, groups,
-                   set_adj or {}, grow or {}, False, not seen.complete, None, seen, machine)
+                   set_adj or {}, grow or {}, False, not seen.complete, None, seen, machine, keep)
 
 
 def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], records: List[ProcessRecord],
                   set_adj: Optional[Dict[int, int]] = None, grow: Optional[Dict[int, int]] = None,
-                  machine: Optional[Machine] = None) -> VictimReport:
+                  machine: Optional[Machine] = None, keep: Optional[int] = None) -> VictimReport:
     """predict() for a memory cgroup, from records and cgroups already read (``oomutil
     cgroups`` ranks every cgroup from one snapshot, with one Machine).  ``group.oom_scope``
-    must be set."""
+    must be set; ``keep`` as in system_report()."""
     machine = machine or Machine(r)
     scope = group.oom_scope or group.path
     limited = group if scope == group.path else next((g for g in groups if g.path == scope), None)
@@ -189,7 +190,7 @@ def cgroup_report(r: Root, group: MemoryCgroup, groups: List[MemoryCgroup], reco
     disabled = limited.version == 1 and bool(limited.oom_kill_disable)
     hidden = _hidden_members(r, pids, records)
     return _report(r, scope, totalpages, records, member, subtree, set_adj or {}, grow or {}, disabled,
-                   hidden > 0, hidden, None, machine)
+                   hidden > 0, hidden, None, machine, keep)
 
 
 class DomainIndex:
@@ -252,16 +253,18 @@ def _hidden_members(r: Root, pids: set, records: List[ProcessRecord]) -> int:
 def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
             member: Optional[Callable[[ProcessRecord], bool]], subtree: List[MemoryCgroup],
             set_adj: Dict[int, int], grow: Dict[int, int], disabled: bool, partial: bool,
-            hidden: Optional[int], seen: Optional[View], machine: Machine) -> VictimReport:
+            hidden: Optional[int], seen: Optional[View], machine: Machine,
+            keep: Optional[int] = None) -> VictimReport:
     """The ranking.  ``partial``: some processes of this OOM cannot be read here (``hidden``
     of them in a cgroup; ``seen`` says more system-wide): the report names no victim then,
-    only the best visible candidate."""
+    only the best visible candidate.  ``keep``: list the first ``keep`` candidates only
+    (the exporter ranks 1,200 domains a scrape: a Candidate for each of their 30,000
+    members would be most of the ranking's cost)."""
     for pid, wanted in set_adj.items():
         if not OOM_SCORE_ADJ_MIN <= wanted <= OOM_SCORE_ADJ_MAX:
             raise InvalidValue(f"pid {pid}: oom_score_adj {wanted} is outside -1000..1000")
-    page_size = machine.page_size
-    candidates = []
-    homes = {}
+    page_size, era, last_wins = machine.page_size, machine.era, machine.last_wins
+    ranked = []  # (the kernel's order, the record, adj, extra bytes, points, badness, bonus)
     for rec in records:
         if (member is not None and not member(rec)) or rec.rss_bytes is None:
             continue
@@ -271,28 +274,30 @@ def _report(r: Root, scope: str, totalpages: int, records: List[ProcessRecord],
         if adj is None or adj == OOM_SCORE_ADJ_MIN:
             continue
         extra = grow.get(rec.pid, 0)
-        swap, pgtables = rec.swap_bytes or 0, rec.pgtables_bytes or 0
         points = rec.points_pages
         if points is None:
-            points = points_pages(rec.rss_bytes, swap, pgtables, page_size, machine.era)
+            points = points_pages(rec.rss_bytes, rec.swap_bytes or 0, rec.pgtables_bytes or 0, page_size, era)
         points += extra // page_size
         bonus = bool(rec.root_bonus)
-        badness = oom_badness(points, adj, totalpages, machine.era, bonus)
-        candidates.append(Candidate(rec.pid, rec.comm, adj, rec.rss_bytes + extra, swap, pgtables, points,
-                                    badness, rec.start_time_ticks, bonus))
-        homes[rec.pid] = rec.cgroup
-    candidates.sort(key=lambda c: choice_key(c.badness_pages, c.start_time_ticks, c.pid, machine.last_wins))
+        badness = oom_badness(points, adj, totalpages, era, bonus)
+        ranked.append((choice_key(badness, rec.start_time_ticks, rec.pid, last_wins), rec, adj, extra, points,
+                       badness, bonus))
+    ranked.sort(key=lambda row: row[0])
+    best = ranked[0][5] if ranked else None
+    tied = [row[1].pid for row in ranked if row[5] == best]
+    candidates = [Candidate(rec.pid, rec.comm, adj, (rec.rss_bytes or 0) + extra, rec.swap_bytes or 0,
+                            rec.pgtables_bytes or 0, points, badness, rec.start_time_ticks, bonus)
+                  for _, rec, adj, extra, points, badness, bonus in ranked[:keep]]
     first = candidates[0] if candidates else None
     margin = lead = None
-    if len(candidates) > 1:
-        lead = candidates[0].badness_pages - candidates[1].badness_pages
-        margin = lead * pages_per_unit(machine.era, totalpages) * page_size
-    tied = [c.pid for c in candidates if first is not None and c.badness_pages == first.badness_pages]
+    if len(ranked) > 1:
+        lead = ranked[0][5] - ranked[1][5]
+        margin = lead * pages_per_unit(era, totalpages) * page_size
     group_kill = None
     if first is not None and subtree and not disabled:
-        group_kill = _oom_group(subtree, homes.get(first.pid), first.pid, scope)
-    ranked = {c.pid for c in candidates}
-    missing = sorted(p for p in {*set_adj, *grow} if p not in ranked)
+        group_kill = _oom_group(subtree, ranked[0][1].cgroup, first.pid, scope)
+    pids = {row[1].pid for row in ranked}
+    missing = sorted(p for p in {*set_adj, *grow} if p not in pids)
     return VictimReport(
         scope=scope, era=machine.era, totalpages=totalpages, page_size=page_size,
         victim=None if disabled or partial else first, margin_bytes=margin, tied=tied if len(tied) > 1 else [],

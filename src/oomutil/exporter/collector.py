@@ -236,7 +236,7 @@ class OomCollector:
         seen = shared.get("view") or view(root)
         records = memory_records(root)
         index = DomainIndex(groups, records)
-        host = self._settled(records, lambda rs: system_report(root, rs, groups, machine, seen))
+        host = self._settled(records, lambda rs: system_report(root, rs, groups, machine, seen, keep=k))
         scores = {c.pid: _none_on_error(lambda r, pid=c.pid: read_parsed(r.proc(pid, "oom_score"), parse_int), root)
                   for c in host.candidates[:k]}  # the kernel's own oom_score
         self._domain(out, "/", host, [r for r in records if r.oom_score_adj == OOM_SCORE_ADJ_MIN],
@@ -245,7 +245,7 @@ class OomCollector:
             sub = index.subtree(g.path)
             members = index.records(sub)
             report = self._settled(members, lambda rs, g=g._replace(oom_scope=g.path), sub=sub:
-                                   cgroup_report(root, g, sub, rs, machine=machine))
+                                   cgroup_report(root, g, sub, rs, machine=machine, keep=k))
             self._domain(out, g.path, report, [r for r in members if r.oom_score_adj == OOM_SCORE_ADJ_MIN],
                          lambda c, t=report.totalpages: proc_oom_score(c.badness_pages, t, machine.era))
 
