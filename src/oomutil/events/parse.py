@@ -68,6 +68,17 @@ class OomKillEvent(Record):
     tid: Optional[int] = None  # the thread "Killed process" named, where it is not the process:
     #                            the kernel prints the thread that holds the memory (a leader
     #                            that exited has none), the summary line the process (5.0+)
+    # from the oom-kill: summary; no Killed process line was seen (a report cut after its
+    # summary, 5.0+): the summary names the victim the kernel goes on to kill, without sizes
+    inferred: bool = False
+    # a member of a memory.oom.group kill (4.19+): the group's cgroup, from "Tasks in /g are
+    # going to be killed due to memory.oom.group set" (the member's Killed line has no summary)
+    group_memcg: Optional[str] = None
+    manual: bool = False  # order=-1: a manual OOM (sysrq f, 2.6.36+), not a lack of memory
+    # the report's message texts (prefixes stripped), trigger line to Killed line and the
+    # oom_reaper line of the victim that follows within a few lines, in log order, with
+    # every line between; only with keep_texts, only on the kill that ends a report
+    texts: Optional[Tuple[str, ...]] = None
 
 
 # -- prefixes ------------------------------------------------------------------------------
@@ -77,8 +88,17 @@ _SYSLOG = re.compile(
     r"^(?P<ts>\S+\s+\d{1,2}\s+\d\d:\d\d:\d\d(?:\.\d+)?"
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
     # the host may be absent, scrubbed ("**") or an IPv6 address ("2001:db8::5"): the
-    # identifier's colon is followed by neither a colon nor a word character
-    r"\s+(?:\S+\s+)??(?P<ident>[\w.@/-]+)(?:\[(?P<ident_pid>\d+)\])?:(?![:\w])\s?")
+    # identifier's colon is followed by neither a colon nor a word character.  Templates
+    # that print the facility and severity put "<kern.warning>" before or after the host
+    # (rsyslog's %syslogfacility-text%.%syslogseverity-text%); busybox syslogd "kern.warn"
+    r"\s+(?:<\w+\.\w+>\s+)?(?P<host>\S+\s+)??(?:<\w+\.\w+>\s+|kern\.\w+\s+)?"
+    r"(?P<ident>[\w.@/-]+)(?:\[(?P<ident_pid>\d+)\])?:(?![:\w])\s?")
+# the same tag after "kernel: "
+_FACILITY = re.compile(r"^<\w+\.\w+>\s?")
+# dmesg --time-format iso (util-linux 2.26+): "2024-04-29T14:55:41,678628+02:00 text", a comma
+# before the microseconds, no host, no identifier (a syslog "host kernel:" after it is left
+# to _SYSLOG)
+_DMESG_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d+[+-]\d\d:?\d\d)\s(?!(?:\S+\s+)?kernel:)")
 _DMESG_SECS = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 _DMESG_T = re.compile(r"^\[([^\]]*\d\d:\d\d:\d\d[^\]]*)\]\s?")
 _CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
@@ -116,6 +136,10 @@ class Line:
     seconds: Optional[float] = None
     ident: Optional[str] = "kernel"  # who logged it; None: unknown (a plain text line)
     raw: str = ""
+    # "Apr 01 14:13:32 myhost: text": nothing between the stamp and the identifier, no
+    # "[pid]" after it: the identifier may be the host of a template that prints no
+    # "kernel:" tag (the Assembler takes such lines as the kernel's when they are its words)
+    host_ident: bool = False
 
 
 def strip_prefix(raw: str) -> Line:
@@ -133,11 +157,19 @@ def strip_prefix(raw: str) -> Line:
             # "<N>" names, never 0 (devkmsg_write(), 3.5+): such a record is no kernel's word.
             line.ident = "kernel" if int(m.group(1)) >> 3 == 0 else "user"
             text = kmsg_text(text[m.end():])
+        elif "," in text[19:21]:
+            m = _DMESG_ISO.match(text)
+            if m:
+                line.time, line.ident = m.group(1), "kernel"
+                text = text[m.end():]
     if text[:1] != "[" and line.ident is None:
         m = _SYSLOG.match(text)
         if m:
             line.time, line.ident = m.group("ts"), m.group("ident")
+            line.host_ident = m.group("host") is None and m.group("ident_pid") is None and line.ident != "kernel"
             text = text[m.end():]
+            if text[:1] == "<":
+                text = _FACILITY.sub("", text, count=1)
         elif text.startswith("kernel:"):
             line.ident = "kernel"
             text = _BARE.sub("", text, count=1)
@@ -190,7 +222,8 @@ _SUMMARY = re.compile(
 _TASK_IN = re.compile(r"Task in (?P<task_memcg>.+) killed as a result of limit of (?P<oom_memcg>.+)$", re.S)
 _KILLED = re.compile(
     r"Killed process (?P<pid>\d+)(?:, UID (?P<uid1>\d+),)?(?: \((?P<comm>.*)\))?"
-    r"(?:, UID (?P<uid2>\d+),)?,?(?: (?P<rest>(?:total-vm|vsz):.*))?$", re.S)  # re.S: a comm may hold a newline (kmsg)
+    # "\s*$": "Killed process 5017 (test) " (no sizes, a trailing space) is a kill too
+    r"(?:, UID (?P<uid2>\d+),)?,?(?: (?P<rest>(?:total-vm|vsz):.*))?\s*$", re.S)  # re.S: a comm may hold a newline (kmsg)
 _FIELD = re.compile(r"([\w-]+):\s?(-?\d+)(kB)?")
 _GROUP = " are going to be killed due to memory.oom.group set"  # 4.19+: members die too
 # reports that end without a kill, as the kernel says so: not a failure to parse
@@ -242,6 +275,20 @@ def _close(a: Optional[float], b: Optional[float]) -> bool:
     return a is None or b is None or abs(a - b) < 1.0
 
 
+# the task table (dump_tasks()): "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents
+# oom_score_adj name" (3.x; 2.6 has cpu and oom_adj, 4.x nr_pmds or pgtables_bytes, 4.19+
+# "[  pid  ]", 6.8+ rss_anon rss_file rss_shmem): read by its column names
+_TABLE_HEAD = re.compile(r"^\[\s*pid\s*\]\s+(.*\bname)\s*$")
+_TABLE_ROW = re.compile(r"^\[\s*(\d+)\]\s")
+# the reaper (4.6+, after the kill): "oom_reaper: reaped process N (c), now anon-rss:0kB, ...",
+# or "oom_reaper: unable to reap pid:N (c)"
+_REAPER = re.compile(r"oom_reaper: (?:reaped process |unable to reap pid:)(\d+)")
+_REAPER_LINES = 5  # lines after a kill in which its reaper line is looked for (keep_texts)
+# The summary and its Killed line are printed one after the other under oom_lock: a line
+# this much later (seconds) proves that the Killed line of a summary will not come
+_SUMMARY_GAP = 5.0
+
+
 @dataclass
 class _Facts:
     """What the lines of one report have said so far."""
@@ -268,6 +315,16 @@ class _Report:
     lines: List[str] = field(default_factory=list)
     killed: bool = False  # a kill (or the kernel's word that none follows) was seen
     first_at: int = 0  # the number of the first line among the lines fed
+    texts: List[str] = field(default_factory=list)  # keep_texts: the message texts so far
+    summary_task: Optional[str] = None  # the summary's task= (the comm of an inferred kill)
+    summary_at: Optional[float] = None  # the summary's seconds since boot
+    table: Optional[List[str]] = None  # the task table's column names after "[ pid ]"
+    rows: Dict[int, str] = field(default_factory=dict)  # its rows by pid, as printed
+
+    @property
+    def open(self) -> bool:
+        """Between a trigger line and its kill."""
+        return self.first is not None and not self.killed
 
 
 @dataclass
@@ -279,51 +336,149 @@ class _Group:
     prefix: str  # "Memory cgroup out of memory:", ...
     active: bool = False
     at: Optional[float] = None  # the time of the "Tasks in" line
+    memcg: Optional[str] = None  # the group's cgroup, from the "Tasks in" line
+
+
+def _kernels_words(text: str) -> bool:
+    """Is this one of the OOM killer's own lines (not a program's line quoting one)?"""
+    if _TRIGGER_AT in text or text.startswith(("oom-kill:", "oom_reaper: ", "Task in ", "Tasks in ")):
+        return True
+    at = text.find("Killed process ")
+    return at >= 0 and text[:at].strip() in _KILL_PREFIXES
+
+
+def _row_fields(columns: List[str], row: str) -> Dict[str, str]:
+    """A task table row by its header's column names (the name is the rest of the line:
+    it may hold spaces); {} for a row that does not fit."""
+    values = row[row.find("]") + 1:].split(None, len(columns) - 1)
+    return dict(zip(columns, values)) if len(values) == len(columns) else {}
+
+
+def _number(text: Optional[str]) -> Optional[int]:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 class Assembler:
     """Feed lines in log order; get OomKillEvents when their "Killed process" line comes.
 
     A report whose header was rate-limited away (only the Killed line is logged) still
-    gives an event, with what that line says.  ``doubtful`` collects the lines that look
-    like OOM-killer output but gave no kill: a message that could not be read, or a
-    report's first line when no kill followed it.
+    gives an event, with what that line says.  A report cut after its oom-kill: summary
+    (5.0+) gives an ``inferred`` event when it is over: at the next trigger line, at the end
+    of the input (finish()), at a line stamped long after the summary, or at the victim's
+    oom_reaper line.  ``doubtful`` collects the lines that look like OOM-killer output but
+    gave no kill: ``unreadable`` a message that could not be read, ``cut`` a report's first
+    line when no kill followed it (nor a summary to infer one from).
+
+    ``keep_texts``: each kill that ends a report carries its report's ``texts`` (see
+    OomKillEvent); every line is then to be fed while ``more`` is set (a report is open),
+    and a kill is given out a few lines late, with the oom_reaper line that follows it.
+
+    feed() gives one event a line: where one line completes two (an inferred kill and a
+    rate-limited one), the second comes with the next line; feed_all() gives them at once.
     """
 
-    def __init__(self, source: str, keep_lines: bool = False) -> None:
-        self.source, self.keep_lines = source, keep_lines
+    def __init__(self, source: str, keep_lines: bool = False, keep_texts: bool = False) -> None:
+        self.source, self.keep_lines, self.keep_texts = source, keep_lines, keep_texts
         self.report = _Report()
         self.after_trigger = 0  # lines after a trigger in which to look for its "CPU: ... PID:" line
         self.group: Optional[_Group] = None  # an oom.group kill in progress
         self.fed = 0  # lines fed so far: the order of the doubtful ones
-        self._doubtful: List[Tuple[int, str]] = []
-        self.doubtful: List[str] = []  # filled by finish(), in log order
+        self.in_table = False  # the last line fed was the open report's task table header or a row
+        self.more = False  # the next line is to be fed whatever it holds (see parse_lines())
+        self.kernel_hosts: set = set()  # identifiers of "host: text" lines that carry the kernel's
+        self.pending: Optional[OomKillEvent] = None  # keep_texts: a kill waiting for its reaper line
+        self.pending_left = 0
+        self.out: List[OomKillEvent] = []
+        self._doubtful: List[Tuple[int, str, bool]] = []  # (line number, line, a cut report's first)
+        self.doubtful: List[str] = []  # filled by finish(), in log order: unreadable + cut
+        self.unreadable: List[str] = []
+        self.cut: List[str] = []
 
     def feed(self, raw: str) -> Optional[OomKillEvent]:
+        self._feed(raw)
+        return self.out.pop(0) if self.out else None
+
+    def feed_all(self, raw: str) -> List[OomKillEvent]:
+        self._feed(raw)
+        out, self.out = self.out, []
+        return out
+
+    def finish(self) -> List[OomKillEvent]:
+        """The input has ended: a report still open gave no kill, or an inferred one; the
+        kills not given out yet."""
+        self._end_report()
+        self._release()
+        self.doubtful = [raw for _, raw, _ in sorted(self._doubtful)]
+        self.unreadable = [raw for _, raw, cut in sorted(self._doubtful) if not cut]
+        self.cut = [raw for _, raw, cut in sorted(self._doubtful) if cut]
+        out, self.out = self.out, []
+        return out
+
+    def _feed(self, raw: str) -> None:
         self.fed += 1
         line = strip_prefix(raw)
-        if line.ident not in (None, "kernel"):
-            return self._userspace(line)
+        if line.ident not in (None, "kernel") and not (line.host_ident and self._host_is_kernel(line)):
+            event = self._userspace(line)
+            if event is not None:
+                self.out.append(event)
+            return
+        self._read(line)
+        r = self.report
+        self.more = bool(self.after_trigger or self.in_table or self.pending is not None
+                         or (self.keep_texts and r.open))
+
+    def _host_is_kernel(self, line: Line) -> bool:
+        """"Apr 01 14:13:32 myhost: text" (a template without "kernel:"): the kernel's line
+        when its text is the OOM killer's own words, and then every line of that identifier.
+        User-space killers keep their identifiers (earlyoom, nohang, systemd-oomd)."""
+        ident = line.ident or ""
+        if ident in self.kernel_hosts:
+            return True
+        if ident.lower().startswith(("earlyoom", "nohang", "systemd-oomd")) or not _kernels_words(line.text):
+            return False
+        self.kernel_hosts.add(ident)
+        return True
+
+    def _read(self, line: Line) -> None:
         text = line.text
         if line.seconds is None and "[" in text:  # a stamp after a prefix nobody knows
             m = _STAMP.search(text)
             if m:
                 line.seconds, line.time = float(m.group(1)), line.time or m.group(1)
         r = self.report
+        if r.summary_at is not None and not r.killed and line.seconds is not None \
+                and line.seconds - r.summary_at > _SUMMARY_GAP:
+            self._end_report()  # the summary's Killed line would have come long ago
+            r = self.report
         # substring tests before each regular expression: most lines match none
         at = text.find(_TRIGGER_AT)
         if at >= 0:
             self._end_report()
+            self._release()
             fields = _untruncated(text[at + len(_TRIGGER_AT):])
             gfp, order = _GFP.search(fields), _ORDER.search(fields)
-            self.report = r = _Report(first=line, first_at=self.fed)
+            self.report = r = _Report(first=line, first_at=self.fed, texts=[text] if self.keep_texts else [])
             r.facts = _Facts(trigger_comm=text[_message_start(text, at):at] or None,
                              gfp_mask=gfp.group(1) if gfp else None,
                              order=int(order.group(1)) if order else None)
             self.group = None
             self.after_trigger = 3
+            self.in_table = False
             self._keep(line)
-            return None
+            return
+        if self.keep_texts and r.open:
+            r.texts.append(text)
+        if self.pending is not None and self._reaped(text):
+            return
+        if self.in_table:
+            m = _TABLE_ROW.match(text) if text[:1] == "[" else None
+            if m:
+                r.rows[int(m.group(1))] = text
+                return
+            self.in_table = False
         if self.after_trigger:
             self.after_trigger -= 1
             m = _CPU.search(text) if "omm: " in text else None
@@ -331,11 +486,16 @@ class Assembler:
                 r.facts.trigger_pid = int(m.group("pid") or m.group("old_pid"))
                 self.after_trigger = 0
                 self._keep(line)
-                return None
+                return
+        if text[:1] == "[" and r.open:
+            m = _TABLE_HEAD.match(text)
+            if m:
+                r.table, self.in_table = m.group(1).split(), True
+                return
         at = text.find("oom-kill:")
         if at >= 0:
             self._summary(line, text[at:])
-            return None
+            return
         at = text.find("Task in ")
         if at >= 0 and " killed as a result of limit of " in text:
             m = _TASK_IN.match(_untruncated(text[at:]))
@@ -343,34 +503,72 @@ class Assembler:
                 r.facts.task_memcg, r.facts.oom_memcg = m.group("task_memcg"), m.group("oom_memcg")
                 r.facts.constraint = r.facts.constraint or "CONSTRAINT_MEMCG"
                 self._keep(line)
-                return None
+                return
         at = text.find("Killed process ")
         if at >= 0:
             before = text[_message_start(text, at):at].strip()
             if before not in _KILL_PREFIXES:
                 self._not_a_member()  # another program quoting the kernel
-                return None
+                return
             m = _KILLED.match(_untruncated(text[at:]))
             if m:
+                self._release()
                 self._keep(line)
-                event = self._killed(line, m, before)
+                self._emit(self._killed(line, m, before))
                 self.report = _Report(killed=True)
-                return event
+                return
             self._doubt(line)
             self._not_a_member()
-            return None
-        if _GROUP in text and self.group is not None:
+            return
+        at = text.find(_GROUP)
+        if at >= 0 and self.group is not None:
+            start = text.find("Tasks in ")
             self.group.active, self.group.at = True, line.seconds
-            return None
+            self.group.memcg = text[start + len("Tasks in "):at] if 0 <= start < at else None
+            return
         self._not_a_member()
         if text.startswith("Out of memory: Kill process ") or " or sacrifice child" in text:
             r.facts.sacrifice = True  # before 5.1 the one killed may be a child of the named
         elif r.first is not None and any(k in text for k in _NO_KILL):
             r.killed = True
             self._end_report()  # what follows belongs to another report
+        elif r.facts.summary_pid is not None and not r.killed and "oom_reaper: " in text:
+            m = _REAPER.search(text)
+            if m and int(m.group(1)) == r.facts.summary_pid:
+                self._end_report()  # reaped: killed, though its Killed line was lost
+                self._reaped(text)
+                return
         if r.first is not None and self.keep_lines and text:
             r.lines.append(line.raw)
-        return None
+
+    def _reaped(self, text: str) -> bool:
+        """keep_texts: the oom_reaper line of the kill waiting for it joins its texts, and
+        the kill is given out; after _REAPER_LINES other lines it is given out without."""
+        pending = self.pending
+        if pending is None:
+            return False
+        m = _REAPER.search(text) if "oom_reaper: " in text else None
+        if m and int(m.group(1)) in (pending.pid, pending.tid):
+            self.pending = pending._replace(texts=(*(pending.texts or ()), text))
+            self._release()
+            return True
+        self.pending_left -= 1
+        if self.pending_left <= 0:
+            self._release()
+        return False
+
+    def _emit(self, event: OomKillEvent) -> None:
+        if event.texts is not None:  # keep_texts: held a few lines for its reaper line
+            self._release()
+            self.pending, self.pending_left = event, _REAPER_LINES
+        else:
+            self._release()
+            self.out.append(event)
+
+    def _release(self) -> None:
+        if self.pending is not None:
+            self.out.append(self.pending)
+            self.pending = None
 
     def _not_a_member(self) -> None:
         """Members of a memory.oom.group kill follow its "Tasks in" line at once: any other
@@ -378,29 +576,34 @@ class Assembler:
         if self.group is not None:
             self.group.active = False
 
-    def finish(self) -> None:
-        """The input has ended: a report still open gave no kill."""
-        self._end_report()
-        self.doubtful = [raw for _, raw in sorted(self._doubtful)]
-
-    def _doubt(self, line: Line, at: Optional[int] = None) -> None:
-        self._doubtful.append((self.fed if at is None else at, line.raw))
+    def _doubt(self, line: Line, at: Optional[int] = None, cut: bool = False) -> None:
+        self._doubtful.append((self.fed if at is None else at, line.raw, cut))
 
     def _end_report(self) -> None:
+        """The report is over: its kill inferred from its summary, where one named the
+        victim and no Killed line came; else its first line is doubtful."""
         r = self.report
-        if r.first is not None and not r.killed:
-            self._doubt(r.first, r.first_at)
+        self.in_table = False
+        if not r.killed and r.facts.summary_pid is not None:
+            self._emit(self._inferred(r))
+        elif r.first is not None and not r.killed:
+            self._doubt(r.first, r.first_at, cut=True)
         self.report = _Report()
 
     def _summary(self, line: Line, text: str) -> None:
         """The oom-kill: line (5.0+).  Anchored at its end: cgroup and task names may hold
         commas.  A line cut short keeps the fields before the cut."""
         r = self.report
+        if r.killed or r.facts.summary_pid is not None:
+            # a report whose trigger line is not in the log (lost, or the log starts here)
+            self._end_report()
+            self.report = r = _Report()
         m = _SUMMARY.match(text)
         if m:
             f = r.facts
             f.constraint, f.oom_memcg, f.task_memcg = m.group("constraint"), m.group("oom_memcg"), m.group("task_memcg")
             f.summary_pid, f.uid, f.summary_whole = int(m.group("pid")), int(m.group("uid")), True
+            r.summary_task = m.group("task")
         else:  # cut short: the whole fields before the cut
             cut = _untruncated(text)
             parts = cut[len("oom-kill:"):].split(",")
@@ -416,13 +619,29 @@ class Assembler:
             f.task_memcg = fields.get("task_memcg", f.task_memcg)
             if fields.get("pid", "").isdigit():
                 f.summary_pid = int(fields["pid"])
+                r.summary_task = fields.get("task")
             if fields.get("uid", "").isdigit():
                 f.uid = int(fields["uid"])
+        r.summary_at = line.seconds
         self._keep(line)
 
     def _keep(self, line: Line) -> None:
+        r = self.report
         if self.keep_lines:
-            self.report.lines.append(line.raw)
+            r.lines.append(line.raw)
+        if self.keep_texts and r.first is None:  # no trigger line: the report's lines read
+            r.texts.append(line.text)
+
+    def _from_table(self, pids: Tuple[Optional[int], ...]) -> Tuple[Optional[int], Optional[int]]:
+        """(uid, oom_score_adj) of the victim's row of the task table: before 4.5 (3.10) the
+        Killed line has neither, and before 5.0 no summary names the uid."""
+        r = self.report
+        for pid in pids:
+            row = r.rows.get(pid) if pid is not None else None
+            if row is not None and r.table:
+                fields = _row_fields(r.table, row)
+                return _number(fields.get("uid")), _number(fields.get("oom_score_adj"))
+        return None, None
 
     def _killed(self, line: Line, m, before: str) -> OomKillEvent:
         v = self.report.facts
@@ -456,11 +675,15 @@ class Assembler:
         same = summary_pid is None or summary_pid == pid
         if summary_pid is not None and not same and v.summary_whole and not v.sacrifice:
             pid, tid, same = summary_pid, pid, True
+        uid = int(uid_text) if uid_text is not None else (v.uid if same else None)
+        if (uid is None or adj is None) and not member:
+            row_uid, row_adj = self._from_table((pid, tid))
+            uid, adj = uid if uid is not None else row_uid, adj if adj is not None else row_adj
         first = self.report.first or line
         event = OomKillEvent(
             time=_wall_clock(first.time), time_seconds=first.seconds, time_raw=first.time, killer="kernel", pid=pid,
             comm=m.group("comm"),
-            uid=int(uid_text) if uid_text is not None else (v.uid if same else None),
+            uid=uid,
             constraint=constraint,
             oom_memcg=v.oom_memcg,
             task_memcg=v.task_memcg if same and not member else None,
@@ -477,11 +700,32 @@ class Assembler:
             source=self.source,
             lines=list(self.report.lines) if self.keep_lines else None,
             tid=tid,
+            group_memcg=group.memcg if member and group is not None else None,
+            manual=v.order == -1,
+            texts=tuple(self.report.texts) if self.keep_texts and not member else None,
         )
         if not member and self.report.first is not None:
             self.group = _Group(_Facts(trigger_comm=v.trigger_comm, trigger_pid=v.trigger_pid, gfp_mask=v.gfp_mask,
                                        order=v.order, constraint=v.constraint, oom_memcg=v.oom_memcg), before)
         return event
+
+    def _inferred(self, r: _Report) -> OomKillEvent:
+        """The kill a report's summary names, where its Killed line is not in the log (cut
+        after the summary): the kernel kills the process the summary names (5.1+: the chosen
+        one itself; 5.0: maybe a child, see sacrifice)."""
+        v = r.facts
+        first = r.first
+        when = first if first is not None else None
+        uid, adj = v.uid, None
+        row_uid, adj = self._from_table((v.summary_pid,))
+        return OomKillEvent(
+            time=_wall_clock(when.time) if when else None, time_seconds=when.seconds if when else r.summary_at,
+            time_raw=when.time if when else None, killer="kernel", pid=v.summary_pid, comm=r.summary_task,
+            uid=uid if uid is not None else row_uid, constraint=v.constraint, oom_memcg=v.oom_memcg,
+            task_memcg=v.task_memcg, oom_score_adj=adj, trigger_comm=v.trigger_comm, trigger_pid=v.trigger_pid,
+            order=v.order, gfp_mask=v.gfp_mask, source=self.source,
+            lines=list(r.lines) if self.keep_lines else None, inferred=True, manual=v.order == -1,
+            texts=tuple(r.texts) if self.keep_texts else None)
 
     def _userspace(self, line: Line) -> Optional[OomKillEvent]:
         ident = (line.ident or "").lower()
@@ -509,31 +753,47 @@ class Assembler:
 
 # Lines that can matter, found by substring before any regular expression runs: the
 # parser reads hundreds of MB of ordinary log at C speed and looks closely only here.
+# A report's other lines (its task table, all of them with keep_texts) are fed while
+# Assembler.more says so.
 _KEYWORDS = ("oom", "Killed process", "Out of memory", "Task in ", "nohang", "exiting. Skip killing",
              "no killable processes")
 
 
-def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False,
-                doubtful: Optional[List[str]] = None) -> Iterator[OomKillEvent]:
-    """Every kill in a sequence of log lines, in order.  Lines that look like OOM-killer
-    output but gave no kill are appended to ``doubtful`` (see Assembler)."""
-    asm = Assembler(source, keep_lines)
-    for raw in lines:
-        if keep_lines or asm.after_trigger or any(k in raw for k in _KEYWORDS):
-            event = asm.feed(raw)
-            if event is not None:
-                yield event
-    asm.finish()
-    if doubtful is not None:
+def _hand_over(asm: Assembler, doubtful: Optional[List[str]], cut: Optional[List[str]]) -> None:
+    """The doubtful lines to the caller's lists: with ``cut`` given, the first lines of
+    reports without a kill go there and only the unreadable lines to ``doubtful``."""
+    if cut is not None:
+        cut += asm.cut
+        if doubtful is not None:
+            doubtful += asm.unreadable
+    elif doubtful is not None:
         doubtful += asm.doubtful
 
 
+def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False,
+                doubtful: Optional[List[str]] = None, keep_texts: bool = False,
+                cut: Optional[List[str]] = None) -> Iterator[OomKillEvent]:
+    """Every kill in a sequence of log lines, in order.  Lines that look like OOM-killer
+    output but gave no kill are appended to ``doubtful``; with ``cut`` given, the first
+    lines of reports that ended without their kill line go to ``cut`` instead, and only
+    the lines that could not be read to ``doubtful`` (see Assembler).  ``keep_texts``:
+    each kill that ends a report carries the report's message texts (OomKillEvent.texts)."""
+    asm = Assembler(source, keep_lines, keep_texts)
+    for raw in lines:
+        if keep_lines or asm.more or any(k in raw for k in _KEYWORDS):
+            yield from asm.feed_all(raw)
+    yield from asm.finish()
+    _hand_over(asm, doubtful, cut)
+
+
 def parse_text(text: str, source: str, keep_lines: bool = False,
-               doubtful: Optional[List[str]] = None) -> List[OomKillEvent]:
-    """Every kill in a whole log at once.  Only lines holding a keyword (and the few after
-    a trigger) are looked at, found with str.find over the whole text: the fast path."""
+               doubtful: Optional[List[str]] = None, keep_texts: bool = False,
+               cut: Optional[List[str]] = None) -> List[OomKillEvent]:
+    """Every kill in a whole log at once (see parse_lines()).  Only lines holding a keyword
+    (and those a report's reading asks for next: Assembler.more) are looked at, found with
+    str.find over the whole text: the fast path."""
     if keep_lines:
-        return list(parse_lines(text.split("\n"), source, keep_lines, doubtful))
+        return list(parse_lines(text.split("\n"), source, keep_lines, doubtful, keep_texts, cut))
     starts = set()
     for key in _KEYWORDS:
         i = text.find(key)
@@ -542,22 +802,19 @@ def parse_text(text: str, source: str, keep_lines: bool = False,
             starts.add(start)
             end = text.find("\n", i)
             i = text.find(key, end) if end >= 0 else -1  # the next line, not the next match
-    asm = Assembler(source)
-    events = []
-    fed_until = 0  # lines before this offset were fed already (the ones after a trigger)
+    asm = Assembler(source, keep_texts=keep_texts)
+    events: List[OomKillEvent] = []
+    fed_until = 0  # lines before this offset were fed already (those a report asked for)
     for start in sorted(starts):
         if start < fed_until:
             continue
         while True:
             end = text.find("\n", start)
-            event = asm.feed(text[start:] if end < 0 else text[start:end])
-            if event is not None:
-                events.append(event)
+            events += asm.feed_all(text[start:] if end < 0 else text[start:end])
             fed_until = end + 1 if end >= 0 else len(text)
-            if not asm.after_trigger or end < 0:
+            if not asm.more or end < 0:
                 break
-            start = end + 1  # a trigger's "CPU: ... PID:" line follows it
-    asm.finish()
-    if doubtful is not None:
-        doubtful += asm.doubtful
+            start = end + 1  # the report asks for the next line whatever it holds
+    events += asm.finish()
+    _hand_over(asm, doubtful, cut)
     return events
