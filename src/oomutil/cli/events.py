@@ -8,7 +8,6 @@ import time
 
 from . import examples, fail, usage_error
 from ._args import pid_arg
-from ..cgroup_names import within
 from ._output import MISSING, add_formats, cgroup_arg, emit, format_table, human_bytes, print_lines, printable, regex_arg
 
 SOURCES = ("kmsg", "journal")
@@ -84,16 +83,17 @@ def run(args) -> int:
         args.cgroup = resolve_cgroup(args.cgroup, root)
     if args.follow:
         return _follow(args, root)
+    from ..events.select import mentions_cgroup
+
     events, gaps = _history(args, root)
     events = _on_the_clock(args, root, events)
     said = False  # the cgroup's absence from the log, said already
-    if args.cgroup is not None and not any(within(e.task_memcg, args.cgroup) or within(e.oom_memcg, args.cgroup)
-                                           for e in events):
+    if args.cgroup is not None and not mentions_cgroup(events, args.cgroup):
         _cgroup_exists(args.cgroup, root, events)
         said = True
     undated: list = []
     found = len(events)
-    events = [e for e in events if _wanted(args, e, undated)]
+    events = _selection(args).select(events, undated)
     if found and not events and not said:
         # said, as top says "no process matches": an empty table is no answer.  Exit 0
         # all the same: no kill in a window is the news a script asks for, not a failure
@@ -159,11 +159,12 @@ def _history(args, root):
             text = read_file(path)
             source = "stdin" if path == "-" else path
             doubtful: list = []
+            cut: list = []
             if text.lstrip().startswith("{"):
-                found = list(parse_lines(journal_json_lines(text.split("\n")), source, args.lines, doubtful))
+                found = list(parse_lines(journal_json_lines(text.split("\n")), source, args.lines, doubtful, cut=cut))
             else:
-                found = parse_text(text, source, args.lines, doubtful)
-            _say_what_was_not_found(source, found, doubtful)
+                found = parse_text(text, source, args.lines, doubtful, cut=cut)
+            _say_what_was_not_found(source, found, doubtful, cut)
             events += found
         return events, []  # a file is not this machine's log: nothing to reconcile
     if args.source is None:
@@ -174,20 +175,20 @@ def _history(args, root):
                 raise
             fail(f"{err}; reading the journal instead")
             args.source = "journal"
-    doubtful = []
+    doubtful, cut = [], []
     if args.source == "journal":
         _journal_of_this_machine(root)
         since = None if args.since is None else max(0.0, time.time() - args.since.timestamp())
-        events = list(parse_lines(journal_lines(since), "journal", args.lines, doubtful))
-        _say_what_was_not_found("the journal", events, doubtful)
+        events = list(parse_lines(journal_lines(since), "journal", args.lines, doubtful, cut=cut))
+        _say_what_was_not_found("the journal", events, doubtful, cut)
         return events, []
     if args.source == "kmsg":
         reader = KmsgReader(root)
     try:
-        events = list(parse_lines(reader.records(), "kmsg", args.lines, doubtful))
+        events = list(parse_lines(reader.records(), "kmsg", args.lines, doubtful, cut=cut))
     finally:
         reader.close()
-    _say_what_was_not_found("the kernel log (/dev/kmsg)", events, doubtful)
+    _say_what_was_not_found("the kernel log (/dev/kmsg)", events, doubtful, cut)
     starts_at_boot = None if reader.first_seq is None else reader.first_seq == 0
     return events, reconcile(root, events, starts_at_boot, reader.lost)
 
@@ -202,61 +203,63 @@ def _journal_of_this_machine(root) -> None:
                            f"system's log with --file (e.g. {root.path}/var/log/kern.log, or - for stdin)")
 
 
-def _say_what_was_not_found(source: str, events, doubtful) -> None:
-    """On stderr: lines that look like OOM-killer output but gave no kill (so nothing is
-    lost without a word), and an input with no kill at all."""
+def _say_what_was_not_found(source: str, events, doubtful, cut=()) -> None:
+    """On stderr, one line: reports that ended without their kill line (their header was
+    read fine, the log was cut), and lines that look like OOM-killer output but could not
+    be read (so nothing is lost without a word); then an input with no kill at all."""
     from . import fail
 
+    notes = []
+    if cut:
+        n = len(cut)
+        notes.append(f"{n} report{'s' if n > 1 else ''} of {source} without {'their' if n > 1 else 'its'} kill line "
+                     f"(the log ends or the next report starts first); the first begins: {cut[0].strip()[:300]}")
     if doubtful:
         n = len(doubtful)
-        fail(f"{n} line{'s' if n > 1 else ''} of {source} look{'' if n > 1 else 's'} like OOM-killer "
-                       f"output but could not be parsed; the first: {doubtful[0].strip()[:300]}")
+        notes.append(f"{n} line{'s' if n > 1 else ''} of {source} look{'' if n > 1 else 's'} like OOM-killer "
+                     f"output but could not be parsed; the first: {doubtful[0].strip()[:300]}")
+    if notes:
+        fail("; ".join(notes))
     if not events:
         fail(f"no OOM kills found in {source}")
 
 
-def _wanted(args, e, undated=None) -> bool:
-    if args.pid and e.pid not in args.pid:
-        return False
-    if args.name and not (e.comm and args.name(e.comm)):
-        return False
-    if args.cgroup and not within(e.task_memcg, args.cgroup):
-        return False
-    if getattr(args, "since", None) is not None or getattr(args, "until", None) is not None:
-        from ..events.clock import wall_time
+def _selection(args):
+    """The kills the options ask for (events.select: shared with why and the library)."""
+    from ..events.select import Selection
 
-        when = wall_time(e.time)
-        if when is None:
-            if undated is not None:
-                undated.append(e)
-            return True
-        if (args.since is not None and when < args.since) or (args.until is not None and when > args.until):
-            return False
-    return True
+    return Selection(pids=args.pid, name=args.name, cgroup=args.cgroup, since=getattr(args, "since", None),
+                     until=getattr(args, "until", None))
 
 
 def _on_the_clock(args, root, events):
     """Kills on one clock: those of this boot's log (kmsg, the journal) dated from the boot
     time and shown in local time; a file's as it gives them (a log of another boot, maybe
     of another machine); in UTC with --utc wherever the zone is known."""
-    from .._fs import none_if_unreadable
-    from ..events.clock import on_the_clock
-    from ..procfs.stat import read_boot_time
+    from ..events.select import dated
 
-    if args.file:
-        return on_the_clock(events, None, args.utc, local=False)
-    return on_the_clock(events, none_if_unreadable(read_boot_time, root), args.utc)
+    return dated(events, None if args.file else root, args.utc)
 
 
 _CONSTRAINTS = {"CONSTRAINT_NONE": "global", "CONSTRAINT_MEMCG": "memcg", "CONSTRAINT_CPUSET": "cpuset",
                 "CONSTRAINT_MEMORY_POLICY": "mempolicy"}
 
 
+def _kind(e) -> str:
+    """The KIND column: the OOM's constraint, "manual (sysrq)" for order=-1 (sysrq f: no
+    allocation failed), "by <killer>" for a user-space killer; ", inferred" where the kill
+    is known from the oom-kill: summary only (no Killed process line in the log)."""
+    if e.killer != "kernel":
+        return f"by {e.killer}"
+    kind = "manual (sysrq)" if e.manual else _CONSTRAINTS.get(e.constraint or "", e.constraint)
+    return f"{kind or '?'}, inferred" if e.inferred else kind
+
+
 def _table(events):
     rows = []
     for e in events:
         rss = None if e.anon_rss_bytes is None else e.anon_rss_bytes + (e.file_rss_bytes or 0) + (e.shmem_rss_bytes or 0)
-        kind = _CONSTRAINTS.get(e.constraint or "", e.constraint) if e.killer == "kernel" else f"by {e.killer}"
+        kind = _kind(e)
         rows.append((_shown_time(e), e.pid, e.comm, e.uid, e.task_memcg, kind,
                      human_bytes(rss) if rss is not None else MISSING, e.trigger_comm))
     return format_table(rows, ("TIME", "PID", "NAME", "UID", "CGROUP", "KIND", "RSS", "TRIGGERED BY"),
@@ -305,6 +308,7 @@ def _follow(args, root) -> int:
         reader = KmsgReader(root, follow=True)
         source, lines = "kmsg", reader.records()
     asm = Assembler(source, args.lines)
+    selection = _selection(args)
     shown = 0
     if not (args.ndjson or args.csv):
         print_lines(_table([]))  # the header, before the first kill comes
@@ -314,18 +318,18 @@ def _follow(args, root) -> int:
     sys.stdout.flush()
     try:
         for line in lines:
-            event = asm.feed(line)
-            if event is None or not _wanted(args, event, None):
-                continue
-            [event] = _on_the_clock(args, root, [event])
-            if args.ndjson:
-                sys.stdout.write(json_line(event) + "\n")
-            elif args.csv:
-                print_csv([event], header=not shown)
-            else:
-                print_lines(_table([event])[1:])
-            shown += 1
-            sys.stdout.flush()
+            for event in asm.feed_all(line):
+                if not selection.wanted(event):
+                    continue
+                [event] = _on_the_clock(args, root, [event])
+                if args.ndjson:
+                    sys.stdout.write(json_line(event) + "\n")
+                elif args.csv:
+                    print_csv([event], header=not shown)
+                else:
+                    print_lines(_table([event])[1:])
+                shown += 1
+                sys.stdout.flush()
     except KeyboardInterrupt:
         return 130  # as every command stopped by Ctrl-C (the shell's 128 + SIGINT)
     finally:
