@@ -17,7 +17,15 @@ Older kernels print "Task in X killed as a result of limit of Y" (memcg, before 
 Each line may carry a prefix: "[ 265.664159] " (dmesg), "[Fri Nov 27 22:11:05 2026] "
 (dmesg -T), "Nov 27 22:11:05 host kernel: " (syslog, journalctl, any month language),
 "2026-11-27T22:11:05.123+00:00 host kernel: " (ISO), "6,503,265664579,-;" (/dev/kmsg),
-a caller tag "[ T16642] " or "[ C1] ", or a bare "kernel: ".
+a caller tag "[ T16642] " or "[ C1] ", or a bare "kernel: "; a facility tag
+"<kern.warning>" around the host or after "kernel: " (syslog templates);
+"2024-04-29T14:55:41,678628+02:00 " (dmesg --time-format iso); "Apr 01 14:13:32 myhost: "
+(a template without the "kernel:" tag: taken as the kernel's where the text is the OOM
+killer's own words).
+
+A report cut after its oom-kill: summary gives the kill the summary names, ``inferred``.
+With ``keep_texts`` the kill that ends a report carries the report's message texts
+(``texts``: the trigger line to the Killed line and its oom_reaper line), for ``why``.
 
 Kills by user-space killers (earlyoom, nohang, systemd-oomd) are recognised as such and
 never counted as kernel kills.
