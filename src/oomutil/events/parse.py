@@ -721,15 +721,12 @@ class Assembler:
         """The kill a report's summary names, where its Killed line is not in the log (cut
         after the summary): the kernel kills the process the summary names (5.1+: the chosen
         one itself; 5.0: maybe a child, see sacrifice)."""
-        v = r.facts
-        first = r.first
-        when = first if first is not None else None
-        uid, adj = v.uid, None
-        row_uid, adj = self._from_table((v.summary_pid,))
+        v, when = r.facts, r.first
+        row_uid, adj = self._from_table((v.summary_pid,))  # the summary has the uid, never the adj
         return OomKillEvent(
             time=_wall_clock(when.time) if when else None, time_seconds=when.seconds if when else r.summary_at,
             time_raw=when.time if when else None, killer="kernel", pid=v.summary_pid, comm=r.summary_task,
-            uid=uid if uid is not None else row_uid, constraint=v.constraint, oom_memcg=v.oom_memcg,
+            uid=v.uid if v.uid is not None else row_uid, constraint=v.constraint, oom_memcg=v.oom_memcg,
             task_memcg=v.task_memcg, oom_score_adj=adj, trigger_comm=v.trigger_comm, trigger_pid=v.trigger_pid,
             order=v.order, gfp_mask=v.gfp_mask, source=self.source,
             lines=list(r.lines) if self.keep_lines else None, inferred=True, manual=v.order == -1,
