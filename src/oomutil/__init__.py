@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .cgroups import (Hierarchy, MemoryCgroup, memory_cgroup, memory_cgroups, memory_hierarchy,
                           memory_cgroup_of, process_cgroup)
     from .events.parse import OomKillEvent, parse_lines, parse_text
+    from .events.report import OomReport, reports
+    from .why import ReportExplanation, explain_report
     from .events.reconcile import Gap, reconcile
     from .procfs.pressure import Pressure
     from .victim import Candidate, DomainIndex, VictimReport, adj_to_be, predict
@@ -94,6 +96,10 @@ _EXPORTS = {
     "adj_to_be": "victim",
     "DomainIndex": "victim",
     "parse_text": "events.parse",
+    "reports": "events.report",
+    "OomReport": "events.report",
+    "explain_report": "why",
+    "ReportExplanation": "why",
     "parse_lines": "events.parse",
     "OomKillEvent": "events.parse",
     "reconcile": "events.reconcile",

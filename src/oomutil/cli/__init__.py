@@ -31,6 +31,7 @@ COMMANDS = {
     "cgroups": ("oomutil.cli.cgroups", "memory cgroups: limits, headroom, OOM kills, next victim"),
     "victim": ("oomutil.cli.victim", "who an OOM would kill now, system-wide or in a cgroup"),
     "events": ("oomutil.cli.events", "OOM kills from the kernel log; --follow for new ones"),
+    "why": ("oomutil.cli.why", "an OOM report explained: where the memory went, why, why this victim"),
     "adj": ("oomutil.cli.adj", "show or set oom_score_adj of processes (as choom), --dry-run first"),
     "run": ("oomutil.cli.run", "run a command with an oom_score_adj (as choom -n VALUE -- CMD)"),
     "serve": ("oomutil.cli.serve", "a Prometheus exporter: /metrics (pip install 'oomutil[exporter]')"),

@@ -21,6 +21,21 @@ def register(sub, parents, help_text: str) -> None:
         "files of dmesg, dmesg -T, syslog or journal output), kills by earlyoom, nohang and "
         "systemd-oomd as such, and kills the kernel counted that the log does not show.",
     )
+    source_args(p)
+    p.add_argument("--pid", type=pid_arg, action="append", help="only kills of this pid (repeatable)")
+    p.add_argument("--name", type=regex_arg, metavar="REGEX", help="only kills of processes so named")
+    p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
+                   help="only kills in this memory cgroup or below it (its path, its directory under "
+                   "/sys/fs/cgroup, or its name as `oomutil cgroups` prints it)")
+    p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
+    add_formats(p)
+    p.add_argument("--follow", action="store_true",
+                   help="wait for new kills and print each as it is logged, until interrupted: on /dev/kmsg, "
+                   "the journal (--source journal), or the one --file, followed as tail -F does (rotation too)")
+
+
+def source_args(p) -> None:
+    """The log to read and the time window: events and why take the same."""
     p.add_argument("--file", action="append", metavar="PATH",
                    help="read this log file instead (.gz too; '-' for standard input; repeatable)")
     p.add_argument("--source", choices=SOURCES,
@@ -32,16 +47,6 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--utc", action="store_true",
                    help="times in UTC (default: local time; kernel-log times are converted from seconds "
                    "since boot as dmesg -T does, early by any time spent suspended)")
-    p.add_argument("--pid", type=pid_arg, action="append", help="only kills of this pid (repeatable)")
-    p.add_argument("--name", type=regex_arg, metavar="REGEX", help="only kills of processes so named")
-    p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
-                   help="only kills in this memory cgroup or below it (its path, its directory under "
-                   "/sys/fs/cgroup, or its name as `oomutil cgroups` prints it)")
-    p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
-    add_formats(p)
-    p.add_argument("--follow", action="store_true",
-                   help="wait for new kills and print each as it is logged, until interrupted: on /dev/kmsg, "
-                   "the journal (--source journal), or the one --file, followed as tail -F does (rotation too)")
 
 
 def _moment(text: str):
@@ -85,7 +90,7 @@ def run(args) -> int:
         return _follow(args, root)
     from ..events.select import mentions_cgroup
 
-    events, gaps = _history(args, root)
+    events, gaps = history(args, root)
     events = _on_the_clock(args, root, events)
     said = False  # the cgroup's absence from the log, said already
     if args.cgroup is not None and not mentions_cgroup(events, args.cgroup):
@@ -146,7 +151,9 @@ def _gap_line(g) -> str:
             f"({g.logged} found): {g.why}")
 
 
-def _history(args, root):
+def history(args, root, keep_texts: bool = False):
+    """The kills of the log the options name (and, from kmsg, the kills the counters saw
+    that the log lacks); ``keep_texts``: each report's texts too (why)."""
     from ..events.parse import parse_lines, parse_text
     from ..events.reconcile import reconcile
     from ..errors import AccessDenied, NotAvailable
@@ -161,9 +168,10 @@ def _history(args, root):
             doubtful: list = []
             cut: list = []
             if text.lstrip().startswith("{"):
-                found = list(parse_lines(journal_json_lines(text.split("\n")), source, args.lines, doubtful, cut=cut))
+                found = list(parse_lines(journal_json_lines(text.split("\n")), source, getattr(args, "lines", False), doubtful, cut=cut,
+                                         keep_texts=keep_texts))
             else:
-                found = parse_text(text, source, args.lines, doubtful, cut=cut)
+                found = parse_text(text, source, getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts)
             _say_what_was_not_found(source, found, doubtful, cut)
             events += found
         return events, []  # a file is not this machine's log: nothing to reconcile
@@ -179,13 +187,14 @@ def _history(args, root):
     if args.source == "journal":
         _journal_of_this_machine(root)
         since = None if args.since is None else max(0.0, time.time() - args.since.timestamp())
-        events = list(parse_lines(journal_lines(since), "journal", args.lines, doubtful, cut=cut))
+        events = list(parse_lines(journal_lines(since), "journal", getattr(args, "lines", False), doubtful, cut=cut,
+                                  keep_texts=keep_texts))
         _say_what_was_not_found("the journal", events, doubtful, cut)
         return events, []
     if args.source == "kmsg":
         reader = KmsgReader(root)
     try:
-        events = list(parse_lines(reader.records(), "kmsg", args.lines, doubtful, cut=cut))
+        events = list(parse_lines(reader.records(), "kmsg", getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts))
     finally:
         reader.close()
     _say_what_was_not_found("the kernel log (/dev/kmsg)", events, doubtful, cut)

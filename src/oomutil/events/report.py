@@ -48,7 +48,9 @@ from .._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Any, Dict, List, Optional, Sequence, Tuple
+    from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+    from .parse import OomKillEvent
 
 
 class Trigger(Record):
@@ -195,6 +197,14 @@ class OomReport(Record):
     # the v1 one-line stats of the cgroups below the OOM cgroup (3.8 to 5.x print one line
     # per cgroup of the subtree; memcg_stats is the first): (path, stats in bytes)
     memcg_stats_children: Tuple[Tuple[str, Dict[str, int]], ...]
+    # where the report is in its log (events.parse; reports() fills them, parse_report()
+    # leaves them empty): the kills that ended it (a memory.oom.group kill has several),
+    # the time of its first line and the log it came from
+    kills: Tuple[OomKillEvent, ...] = ()
+    time: Optional[str] = None
+    time_seconds: Optional[float] = None
+    time_raw: Optional[str] = None
+    source: str = ""
 
 
 # -- memcg stat units --------------------------------------------------------------------
@@ -700,3 +710,24 @@ def parse_report(texts: Sequence[str]) -> OomReport:
             except (ValueError, IndexError, KeyError, OverflowError):
                 state.unparsed += 1
     return state.report()
+
+
+def reports(events: Iterable[OomKillEvent]) -> Iterator[OomReport]:
+    """One OomReport per report among ``events`` (from events.parse with keep_texts): each
+    kill that carries its report's texts opens one, and the memory.oom.group members that
+    follow it (no texts of their own) join its kills.  A kill whose texts are missing (a
+    parse without keep_texts) gives a report of that kill alone."""
+    report: Optional[OomReport] = None
+    for event in events:
+        if event.killer != "kernel":
+            continue
+        if event.texts is None and report is not None and event.group_memcg is not None:
+            report = report._replace(kills=(*report.kills, event))
+            continue
+        if report is not None:
+            yield report
+        report = parse_report(event.texts or ())._replace(
+            kills=(event,), time=event.time, time_seconds=event.time_seconds, time_raw=event.time_raw,
+            source=event.source)
+    if report is not None:
+        yield report
