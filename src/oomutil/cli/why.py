@@ -24,6 +24,9 @@ def register(sub, parents, help_text: str) -> None:
     )
     p.add_argument("pid", nargs="?", type=pid_arg, help="explain the (latest) kill of this pid")
     p.add_argument("--all", action="store_true", help="explain every report, not only the last")
+    p.add_argument("--html", metavar="FILE",
+                   help="also write one self-contained HTML page of the reports explained (inline SVG, "
+                   "nothing fetched): for a ticket")
     source_args(p)
 
 
@@ -55,6 +58,10 @@ def run(args) -> int:
     elif not args.all:
         found = found[-1:]
     explained = [(r, explain_report(r)) for r in found]
+    if args.html:
+        from .why_html import page
+
+        _write(args.html, page([(r, x, _document(r, x)) for r, x in explained]))
     if args.json:
         print_json({"reports": [_document(r, x) for r, x in explained]})
         return 0
@@ -209,3 +216,20 @@ def _victim_lines(x, c) -> list:
     rows = [[t.rank, t.pid, t.name, t.oom_score_adj, t.rss_pages, t.swapents, t.badness_pages] for t in ranked[:5]]
     return [head, *format_table(rows, ["RANK", "PID", "NAME", "ADJ", "RSS PAGES", "SWAP", "BADNESS"],
                                 right=(0, 1, 3, 4, 5, 6), indent="  ")]
+
+
+def _write(path: str, text: str) -> None:
+    """--html FILE, written whole or not at all (a partial page would pass for one)."""
+    import os
+    import tempfile
+
+    from ..errors import OomutilError
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".oomutil-why-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OomutilError(f"cannot write {path}: {err.strerror}") from None
