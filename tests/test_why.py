@@ -19,10 +19,9 @@ EXPECTED = json.loads((REPORTS / "expected.json").read_text())
 BASE = (REPORTS / "linux-6.11-dmesg-global-noswap-rss-split.txt").read_text()
 # the reasons a killed process may not rank first that are explanations, not findings
 EXPLAINED = {"missing_row", "no_swap_column", "sacrifice_child", "allocating_task", "tie"}
-# reports why cannot explain yet: no trigger line (fragments of a paste), or no kill line
-# (a panic, a cut log): a report without its kill is left to a later change
-NO_KILL = {"istio-cgroup1-syslog-fragment.txt", "lkml-arm64-5.4-kmemleak-slab-email-wrapped.txt",
-           "rpi-3872-free-cma-nonuma-fragment.txt", "ubuntu-3.13-syslog-indented-cut.txt"}
+# fragments of a paste without the report's first line: nothing says a report starts
+WRAPPED = {"lkml-arm64-5.4-kmemleak-slab-email-wrapped.txt"}
+NO_KILL = {"istio-cgroup1-syslog-fragment.txt", "rpi-3872-free-cma-nonuma-fragment.txt"}
 
 
 def _why(cli, *args):
@@ -38,10 +37,12 @@ def test_real_reports_give_their_recorded_cause_and_victim(cli, name):
     assert doc["verdict"]["cause"] == want["expected_cause"]
     check = doc["victim_check"]
     assert check["killed_pid"] == want["killed_pid"]
-    if want["tasks_rows"]:
+    if want["tasks_rows"] and want["killed_pid"] is not None:
         assert check["ranked_first"] or check["reason"] in EXPLAINED, check
-        assert len(doc["tasks"]) == want["tasks_rows"]
-    assert doc["trigger"]["order"] == want["order"] and doc["trigger"]["gfp_mask"] == want["gfp_mask"]
+    # a mail client wrapped each task row in two: such rows are not rejoined (yet)
+    assert len(doc["tasks"]) == (0 if name in WRAPPED else want["tasks_rows"])
+    if name not in WRAPPED:  # its trigger line too
+        assert doc["trigger"]["order"] == want["order"] and doc["trigger"]["gfp_mask"] == want["gfp_mask"]
     if want["ram_pages"] is not None:
         assert doc["memory"]["ram_bytes"] == want["ram_pages"] * doc["page_size"]
     assert doc["verdict"]["summary"] and doc["verdict"]["advice"]

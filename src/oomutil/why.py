@@ -355,6 +355,8 @@ def _victim(report: OomReport, kills: Sequence[OomKillEvent], page: int,
     era, last_wins = _era(report)
     total = _totalpages(report, page, memcg_oom)
     killed = next((k.pid for k in kills if k.killer == "kernel"), None)
+    if killed is None and report.unkilled == "cut":  # the log ends before the kill: the one chosen
+        killed = report.selected_pid
     scored: List[Tuple[tuple, int, Task]] = []
     for at, t in enumerate(report.tasks):
         adj = _adj(t)

@@ -153,8 +153,9 @@ def _gap_line(g) -> str:
 
 def history(args, root, keep_texts: bool = False):
     """The kills of the log the options name (and, from kmsg, the kills the counters saw
-    that the log lacks); ``keep_texts``: each report's texts too (why)."""
-    from ..events.parse import parse_lines, parse_text
+    that the log lacks); ``keep_texts``: each report's texts too, and an UnkilledReport for
+    each report without a kill, in log order (why)."""
+    from ..events.parse import OomKillEvent, parse_lines, parse_text
     from ..events.reconcile import reconcile
     from ..errors import AccessDenied, NotAvailable
     from ..events.sources import KmsgReader, journal_json_lines, journal_lines, read_file
@@ -169,9 +170,10 @@ def history(args, root, keep_texts: bool = False):
             cut: list = []
             if text.lstrip().startswith("{"):
                 found = list(parse_lines(journal_json_lines(text.split("\n")), source, getattr(args, "lines", False), doubtful, cut=cut,
-                                         keep_texts=keep_texts))
+                                         keep_texts=keep_texts, keep_unkilled=keep_texts))
             else:
-                found = parse_text(text, source, getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts)
+                found = parse_text(text, source, getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts,
+                                   keep_unkilled=keep_texts)
             _say_what_was_not_found(source, found, doubtful, cut)
             events += found
         return events, []  # a file is not this machine's log: nothing to reconcile
@@ -188,18 +190,20 @@ def history(args, root, keep_texts: bool = False):
         _journal_of_this_machine(root)
         since = None if args.since is None else max(0.0, time.time() - args.since.timestamp())
         events = list(parse_lines(journal_lines(since), "journal", getattr(args, "lines", False), doubtful, cut=cut,
-                                  keep_texts=keep_texts))
+                                  keep_texts=keep_texts, keep_unkilled=keep_texts))
         _say_what_was_not_found("the journal", events, doubtful, cut)
         return events, []
     if args.source == "kmsg":
         reader = KmsgReader(root)
     try:
-        events = list(parse_lines(reader.records(), "kmsg", getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts))
+        events = list(parse_lines(reader.records(), "kmsg", getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts,
+                                  keep_unkilled=keep_texts))
     finally:
         reader.close()
     _say_what_was_not_found("the kernel log (/dev/kmsg)", events, doubtful, cut)
     starts_at_boot = None if reader.first_seq is None else reader.first_seq == 0
-    return events, reconcile(root, events, starts_at_boot, reader.lost)
+    kills = [e for e in events if isinstance(e, OomKillEvent)]  # not why's UnkilledReports
+    return events, reconcile(root, kills, starts_at_boot, reader.lost)
 
 
 def _journal_of_this_machine(root) -> None:

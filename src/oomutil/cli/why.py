@@ -45,7 +45,7 @@ def run(args) -> int:
     events, _ = history(args, root, keep_texts=True)
     window = Selection(since=args.since, until=args.until)
     found = [r for r in reports(dated(events, None if args.file else root, args.utc))
-             if window.wanted(r.kills[0])]
+             if window.wanted(r)]  # type: ignore[arg-type]  # a report has the times a window reads
     if not found:  # history() said on stderr that the log holds no kill: no failure
         if args.json:
             print_json({"reports": []})
@@ -55,8 +55,8 @@ def run(args) -> int:
         if not found:
             fail(f"no OOM kill of pid {args.pid} in the log")
             return 1
-    elif not args.all:
-        found = found[-1:]
+    elif not args.all:  # the last kill; a report without one only where no report has one
+        found = [r for r in found if r.kills][-1:] or found[-1:]
     explained = [(r, explain_report(r)) for r in found]
     if args.html:
         from .why_html import page
@@ -88,7 +88,7 @@ def _document(r, x) -> dict:
     mem, swap = counters.get("memory"), counters.get("swap") or counters.get("memory+swap")
     first = r.kills[0] if r.kills else None
     return {
-        "kernel": r.release, "time": r.time, "time_seconds": r.time_seconds,
+        "kernel": r.release, "time": r.time, "time_seconds": r.time_seconds, "unkilled": r.unkilled,
         "constraint": first.constraint if first else None, "source": r.source,
         "trigger": {"comm": t.comm, "pid": t.pid, "uid": t.uid, "gfp_mask": t.gfp_mask, "gfp_flags": list(t.gfp_flags),
                     "nodemask": t.nodemask, "order": t.order, "request_bytes": x.request_bytes, "manual": x.manual,
@@ -145,8 +145,8 @@ def _text(r, x) -> list:
     t, v, m, c = r.trigger, x.verdict, x.memory, x.victim_check
     first = r.kills[0] if r.kills else None
     when = r.time or r.time_raw or "?"
-    who = f"pid {first.pid} ({first.comm})" if first else "no kill"
-    lines = [f"OOM report of {when} ({r.source or 'log'}): {who} killed"
+    who = f"pid {first.pid} ({first.comm}) killed" if first else _UNKILLED.get(r.unkilled or "", "no kill")
+    lines = [f"OOM report of {when} ({r.source or 'log'}): {who}"
              + (f", kernel {r.release}" if r.release else "")]
     lines.append(f"Verdict: {v.cause}: {v.summary}")
     lines.append(f"  advice: {v.advice}")
@@ -189,6 +189,12 @@ def _text(r, x) -> list:
     return [printable(line) for line in lines]
 
 
+_UNKILLED = {
+    "cut": "no kill line (the log ends, or the next report starts, first)",
+    "panic_on_oom is enabled": "no kill: vm.panic_on_oom made the kernel panic",
+    "no killable processes": "no kill: no killable process was left",
+    "is already exiting. Skip killing": "no kill: the victim chosen was already exiting",
+}
 _REASONS = {
     "missing_row": "its row is not in the task table (cut, or not printed)",
     "no_swap_column": "the table has no swapents column: the swap the kernel counts is not shown",

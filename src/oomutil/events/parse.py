@@ -89,6 +89,19 @@ class OomKillEvent(Record):
     texts: Optional[Tuple[str, ...]] = None
 
 
+class UnkilledReport(Record):
+    """A report that ended without a kill (parse_lines(keep_unkilled=True)): the log was cut
+    before its Killed line, or the kernel killed nobody (why)."""
+
+    time: Optional[str]
+    time_seconds: Optional[float]
+    time_raw: Optional[str]
+    source: str
+    texts: Tuple[str, ...]  # as OomKillEvent.texts
+    why: str  # "cut"; or the kernel's words: "panic_on_oom is enabled", "no killable processes",
+    #           "is already exiting. Skip killing" (its victim was dying already)
+
+
 # -- prefixes ------------------------------------------------------------------------------
 
 _KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
@@ -154,6 +167,11 @@ def strip_prefix(raw: str) -> Line:
     """Peel the known prefixes off one line, keeping the time they carry.  Cheap tests on
     the first character come first: most lines of a big log are looked at only here."""
     text = raw.rstrip("\r\n")  # CRLF logs too
+    if text[:1] in (" ", "\t"):  # a paste indented as a block (Markdown, mail): a prefix after the blanks
+        inner = strip_prefix(text.lstrip(" \t"))
+        if inner.ident is not None or inner.seconds is not None:
+            inner.raw = text
+            return inner
     line = Line(text, raw=text, ident=None)
     if text[:1].isdigit():
         m = _KMSG.match(text)
@@ -388,8 +406,11 @@ class Assembler:
     rate-limited one), the second comes with the next line; feed_all() gives them at once.
     """
 
-    def __init__(self, source: str, keep_lines: bool = False, keep_texts: bool = False) -> None:
+    def __init__(self, source: str, keep_lines: bool = False, keep_texts: bool = False,
+                 keep_unkilled: bool = False) -> None:
         self.source, self.keep_lines, self.keep_texts = source, keep_lines, keep_texts
+        # also give an UnkilledReport for each report that ends without a kill (with keep_texts)
+        self.keep_unkilled = keep_unkilled and keep_texts
         self.report = _Report()
         self.after_trigger = 0  # lines after a trigger in which to look for its "CPU: ... PID:" line
         self.group: Optional[_Group] = None  # an oom.group kill in progress
@@ -538,6 +559,10 @@ class Assembler:
         if text.startswith("Out of memory: Kill process ") or " or sacrifice child" in text:
             r.facts.sacrifice = True  # before 5.1 the one killed may be a child of the named
         elif r.first is not None and any(k in text for k in _NO_KILL):
+            if self.keep_unkilled:
+                if not r.texts or r.texts[-1] != text:
+                    r.texts.append(text)
+                self._unkilled(r, next(k for k in _NO_KILL if k in text))
             r.killed = True
             self._end_report()  # what follows belongs to another report
         elif r.facts.summary_pid is not None and not r.killed and "oom_reaper: " in text:
@@ -596,7 +621,16 @@ class Assembler:
             self._emit(self._inferred(r))
         elif r.first is not None and not r.killed:
             self._doubt(r.first, r.first_at, cut=True)
+            if self.keep_unkilled:
+                self._unkilled(r, "cut")
         self.report = _Report()
+
+    def _unkilled(self, r: _Report, why: str) -> None:
+        first = r.first or Line("")
+        self._release()
+        self.out.append(UnkilledReport(  # type: ignore[arg-type]
+            time=_wall_clock(first.time), time_seconds=first.seconds, time_raw=first.time, source=self.source,
+            texts=tuple(r.texts), why=why))
 
     def _summary(self, line: Line, text: str) -> None:
         """The oom-kill: line (5.0+).  Anchored at its end: cgroup and task names may hold
@@ -777,13 +811,15 @@ def _hand_over(asm: Assembler, doubtful: Optional[List[str]], cut: Optional[List
 
 def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False,
                 doubtful: Optional[List[str]] = None, keep_texts: bool = False,
-                cut: Optional[List[str]] = None) -> Iterator[OomKillEvent]:
+                cut: Optional[List[str]] = None, keep_unkilled: bool = False) -> Iterator[OomKillEvent]:
     """Every kill in a sequence of log lines, in order.  Lines that look like OOM-killer
     output but gave no kill are appended to ``doubtful``; with ``cut`` given, the first
     lines of reports that ended without their kill line go to ``cut`` instead, and only
     the lines that could not be read to ``doubtful`` (see Assembler).  ``keep_texts``:
-    each kill that ends a report carries the report's message texts (OomKillEvent.texts)."""
-    asm = Assembler(source, keep_lines, keep_texts)
+    each kill that ends a report carries the report's message texts (OomKillEvent.texts);
+    ``keep_unkilled`` (with it): an UnkilledReport comes in the stream, in log order, for each
+    report that ended without a kill."""
+    asm = Assembler(source, keep_lines, keep_texts, keep_unkilled)
     for raw in lines:
         if keep_lines or asm.more or any(k in raw for k in _KEYWORDS):
             yield from asm.feed_all(raw)
@@ -793,12 +829,12 @@ def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False,
 
 def parse_text(text: str, source: str, keep_lines: bool = False,
                doubtful: Optional[List[str]] = None, keep_texts: bool = False,
-               cut: Optional[List[str]] = None) -> List[OomKillEvent]:
+               cut: Optional[List[str]] = None, keep_unkilled: bool = False) -> List[OomKillEvent]:
     """Every kill in a whole log at once (see parse_lines()).  Only lines holding a keyword
     (and those a report's reading asks for next: Assembler.more) are looked at, found with
     str.find over the whole text: the fast path."""
     if keep_lines:
-        return list(parse_lines(text.split("\n"), source, keep_lines, doubtful, keep_texts, cut))
+        return list(parse_lines(text.split("\n"), source, keep_lines, doubtful, keep_texts, cut, keep_unkilled))
     starts = set()
     for key in _KEYWORDS:
         i = text.find(key)
@@ -807,7 +843,7 @@ def parse_text(text: str, source: str, keep_lines: bool = False,
             starts.add(start)
             end = text.find("\n", i)
             i = text.find(key, end) if end >= 0 else -1  # the next line, not the next match
-    asm = Assembler(source, keep_texts=keep_texts)
+    asm = Assembler(source, keep_texts=keep_texts, keep_unkilled=keep_unkilled)
     events: List[OomKillEvent] = []
     fed_until = 0  # lines before this offset were fed already (those a report asked for)
     for start in sorted(starts):

@@ -50,7 +50,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-    from .parse import OomKillEvent
+    from typing import Union
+
+    from .parse import OomKillEvent, UnkilledReport
 
 
 class Trigger(Record):
@@ -205,6 +207,7 @@ class OomReport(Record):
     time_seconds: Optional[float] = None
     time_raw: Optional[str] = None
     source: str = ""
+    unkilled: Optional[str] = None  # a report without a kill: why (events.parse.UnkilledReport.why)
 
 
 # -- memcg stat units --------------------------------------------------------------------
@@ -712,13 +715,23 @@ def parse_report(texts: Sequence[str]) -> OomReport:
     return state.report()
 
 
-def reports(events: Iterable[OomKillEvent]) -> Iterator[OomReport]:
-    """One OomReport per report among ``events`` (from events.parse with keep_texts): each
-    kill that carries its report's texts opens one, and the memory.oom.group members that
-    follow it (no texts of their own) join its kills.  A kill whose texts are missing (a
-    parse without keep_texts) gives a report of that kill alone."""
+def reports(events: Iterable[Union[OomKillEvent, UnkilledReport]]) -> Iterator[OomReport]:
+    """One OomReport per report among ``events`` (from events.parse with keep_texts, and
+    keep_unkilled for the reports without a kill): each kill that carries its report's
+    texts opens one, and the memory.oom.group members that follow it (no texts of their
+    own) join its kills; an UnkilledReport is a report with no kills.  A kill whose texts
+    are missing (a parse without keep_texts) gives a report of that kill alone."""
+    from .parse import UnkilledReport
+
     report: Optional[OomReport] = None
     for event in events:
+        if isinstance(event, UnkilledReport):
+            if report is not None:
+                yield report
+            report = parse_report(event.texts)._replace(
+                time=event.time, time_seconds=event.time_seconds, time_raw=event.time_raw, source=event.source,
+                unkilled=event.why)
+            continue
         if event.killer != "kernel":
             continue
         if event.texts is None and report is not None and event.group_memcg is not None:
