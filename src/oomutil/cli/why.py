@@ -109,7 +109,7 @@ def _document(r, x) -> dict:
         "hugepages": as_plain(list(r.hugepages)),
         "page_size": page,
         "tasks": as_plain(list(x.tasks)),
-        "kills": as_plain(list(r.kills)),
+        "kills": as_plain([k._replace(texts=None) for k in r.kills]),  # the report is the texts' reading
         "victim_check": as_plain(x.victim_check),
         "verdict": {"cause": x.verdict.cause, "factors": list(x.verdict.factors), "summary": x.verdict.summary,
                     "advice": x.verdict.advice, "findings": as_plain(list(x.verdict.findings))},
@@ -234,6 +234,9 @@ def _write(path: str, text: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".oomutil-why-", dir=directory)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would make it: a page for a ticket, not a secret
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

@@ -457,7 +457,7 @@ class Assembler:
         self._read(line)
         r = self.report
         self.more = bool(self.after_trigger or self.in_table or self.pending is not None
-                         or (self.keep_texts and r.open))
+                         or (self.keep_texts and r.first is not None and not r.killed))  # r.open
 
     def _host_is_kernel(self, line: Line) -> bool:
         """"Apr 01 14:13:32 myhost: text" (a template without "kernel:"): the kernel's line
@@ -500,6 +500,12 @@ class Assembler:
             return
         if self.keep_texts and r.open:
             r.texts.append(text)
+            # the body of a report (Mem-Info, zones, free lists): kept, and nothing more to
+            # read in it; the tests below cost why --all a third of its time
+            if not (self.in_table or self.after_trigger or self.pending is not None or self.keep_lines
+                    or text[:1] == "[" or _ANY_KEYWORD(text)):
+                self._not_a_member()
+                return
         if self.pending is not None and self._reaped(text):
             return
         if self.in_table:
@@ -796,6 +802,7 @@ class Assembler:
 # Assembler.more says so.
 _KEYWORDS = ("oom", "Killed process", "Out of memory", "Task in ", "nohang", "exiting. Skip killing",
              "no killable processes")
+_ANY_KEYWORD = re.compile("|".join(re.escape(k) for k in _KEYWORDS)).search  # one pass in C
 
 
 def _hand_over(asm: Assembler, doubtful: Optional[List[str]], cut: Optional[List[str]]) -> None:
