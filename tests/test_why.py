@@ -8,11 +8,13 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from helpers import FIXTURES
 
 import oomutil
 from oomutil.events.parse import parse_text
-from oomutil.why import explain_report
+from oomutil.why import CAUSES, explain_report
 
 REPORTS = FIXTURES / "reports"
 EXPECTED = json.loads((REPORTS / "expected.json").read_text())
@@ -159,3 +161,28 @@ def test_text_sections_and_the_bar(cli):
         assert heading in out
     bar = next(line for line in out.splitlines() if line.strip().startswith("["))
     assert len(bar.strip()) == 62  # [ + 60 + ]
+
+
+WHOLE = sorted(n for n in EXPECTED if n not in NO_KILL and n not in WRAPPED)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(WHOLE), cut=st.floats(0, 1))
+def test_any_prefix_of_a_report_gives_a_subset_of_its_facts(name, cut):
+    """A fragment is explained from what it holds: no traceback; what it says about RAM,
+    swap, the trigger and the rows agrees with the whole report."""
+    lines = (REPORTS / name).read_text().splitlines(keepends=True)
+    prefix = "".join(lines[: round(cut * len(lines))])
+
+    def explained(text):
+        events = parse_text(text, name, keep_texts=True, keep_unkilled=True)
+        return [(r, explain_report(r)) for r in oomutil.reports(events)]
+
+    [(whole, full)] = explained("".join(lines))
+    for report, x in explained(prefix):
+        for field in ("ram_bytes", "swap_total_bytes", "swap_free_bytes"):
+            assert getattr(x.memory, field) in (None, getattr(full.memory, field))
+        assert report.trigger.order in (None, whole.trigger.order)
+        assert report.trigger.gfp_mask in (None, whole.trigger.gfp_mask)
+        assert {t.pid for t in report.tasks} <= {t.pid for t in whole.tasks}
+        assert x.verdict.cause in CAUSES and x.verdict.findings[0].code == x.verdict.cause

@@ -431,7 +431,7 @@ def _verdict(report: OomReport, m: MemorySplit, alloc: Optional[AllocationCheck]
             "memcg_limit", f"The memory cgroup {m.memcg_path or report.group_memcg or '?'} used "
             f"{_size(m.memcg_usage_bytes)} of its {_size(m.memcg_limit_bytes)} limit.",
             "Raise the cgroup's limit (memory.max, memory.limit_in_bytes, a pod's resources.limits.memory) or "
-            "make its processes use less; the machine itself had memory to spare.")
+            "make its processes use less: the limit ran out, not the machine.")
     if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
         what = "cpuset" if constraint == "CONSTRAINT_CPUSET" else "memory policy (mbind/set_mempolicy)"
         found["zone_constrained"] = Finding(
