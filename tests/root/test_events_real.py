@@ -78,6 +78,14 @@ def test_follow_reports_a_real_kill_within_a_second_and_history_has_it(memcg):
     gaps = [e for e in history if "missing" in e and e["counter"].startswith(cgroup + " ")]
     assert gaps == []
 
+    # why explains the same kill from the live log (no second kill): the cgroup's limit, and
+    # the hog first in the kernel's own table, recomputed
+    [doc] = json.loads(run_oomutil("why", str(pid), "--json").stdout)["reports"]
+    assert doc["kills"][0]["pid"] == pid and doc["verdict"]["cause"] == "memcg_limit"
+    assert doc["memcg"]["limit_bytes"] == 32 << 20 and doc["memcg"]["usage_bytes"] >= (32 << 20) - (1 << 20)
+    assert doc["victim_check"]["ranked_first"] is True and [t["pid"] for t in doc["tasks"] if t["rank"] == 1] == [pid]
+    assert doc["kernel"] == os.uname().release
+
 
 # mm/oom_kill.c prints at most 10 report headers per 5 s (DEFAULT_RATELIMIT_BURST and
 # _INTERVAL); one kill more in that time is the smallest storm with a header left out.  Each
