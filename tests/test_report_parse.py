@@ -46,7 +46,8 @@ def test_every_line_of_a_real_report_is_read(name):
 def test_2_6_32_rhel6_memcg():
     r = sample("linux-2.6.32-rhel6-memcg-v1.txt")
     assert r.release == "2.6.32-220.7.1.el6.x86_64" and r.taint == "Not tainted"
-    assert r.trigger == Trigger(comm="t", pid=15462, gfp_mask="0xd0", order=0, oom_score_adj=0, oom_adj=0)
+    assert r.trigger == Trigger(comm="t", pid=15462, gfp_mask="0xd0", gfp_flags=("GFP_KERNEL",), order=0,
+                                oom_score_adj=0, oom_adj=0)  # the names 2.6.32's gfp.h gives 0xd0
     assert r.mem_info_pages["writeback"] == 12822 and r.mem_info_pages["unstable"] == 0
     assert len(r.mem_info_pages) == 17 and r.nodes == ()
     dma, dma32 = r.zones
@@ -72,7 +73,7 @@ def test_2_6_32_rhel6_memcg():
 def test_3_7_memcg_v1_one_line_stats_per_cgroup_and_nr_ptes():
     r = sample("linux-3.7-memcg-v1-hierarchy.txt")
     assert r.release == "3.7.0+" and r.trigger.pid == 2704 and r.trigger.comm == "mal-80"
-    assert r.trigger.oom_adj is None and r.trigger.gfp_flags == ()
+    assert r.trigger.oom_adj is None and r.trigger.gfp_flags == ("GFP_KERNEL",)  # 0xd0, named by 3.7's gfp.h
     assert r.memcg[2] == MemcgCounter("kmem", 0, 9007199254740991 * KB, 0)
     assert r.memcg_stats_path == "/A"
     assert r.memcg_stats["rss"] == 30984 * KB and r.memcg_stats["active_anon"] == 24072 * KB
@@ -176,7 +177,7 @@ def test_trigger_line_variants():
     t = parse_report(["a.out invoked oom-killer: gfp_mask=0x201da, order=0, oom_adj=-17"]).trigger  # 2.6.34
     assert (t.comm, t.gfp_mask, t.order, t.oom_adj, t.oom_score_adj) == ("a.out", "0x201da", 0, -17, None)
     t = parse_report(["x invoked oom-killer: gfp_mask=0x26000c0, order=2, oom_score_adj=-17"]).trigger  # 4.4
-    assert (t.gfp_flags, t.order, t.oom_score_adj) == ((), 2, -17)
+    assert (t.gfp_flags, t.order, t.oom_score_adj) == (("GFP_KERNEL", "__GFP_NOTRACK"), 2, -17)  # named by 4.4's
     t = parse_report(["oom02 invoked oom-killer: gfp_mask=0x16080c0(GFP_KERNEL|__GFP_ZERO|__GFP_NOTRACK), "
                       "nodemask=0-1,3,  order=0, oom_score_adj=0"]).trigger  # 4.x, a node list
     assert (t.nodemask, t.gfp_flags[2]) == ("0-1,3", "__GFP_NOTRACK")

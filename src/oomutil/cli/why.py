@@ -88,7 +88,8 @@ def _document(r, x) -> dict:
     mem, swap = counters.get("memory"), counters.get("swap") or counters.get("memory+swap")
     first = r.kills[0] if r.kills else None
     return {
-        "kernel": r.release, "time": r.time, "time_seconds": r.time_seconds, "unkilled": r.unkilled,
+        "kernel": r.release, "taint": r.taint, "hardware": r.hardware,
+        "time": r.time, "time_seconds": r.time_seconds, "unkilled": r.unkilled,
         "constraint": first.constraint if first else None, "source": r.source,
         "trigger": {"comm": t.comm, "pid": t.pid, "uid": t.uid, "gfp_mask": t.gfp_mask, "gfp_flags": list(t.gfp_flags),
                     "nodemask": t.nodemask, "order": t.order, "request_bytes": x.request_bytes, "manual": x.manual,
@@ -107,6 +108,9 @@ def _document(r, x) -> dict:
             "swap_usage_bytes": m.memcg_swap_usage_bytes, "swap_limit_bytes": m.memcg_swap_limit_bytes,
             "stats": dict(r.memcg_stats)} if swap is not None or mem is not None else None,
         "hugepages": as_plain(list(r.hugepages)),
+        # the report's own numbers, as printed: every Mem-Info counter (pages), the free lists
+        "mem_info_pages": dict(r.mem_info_pages), "free_areas": as_plain(list(r.free_areas)),
+        "pagecache_pages": r.pagecache_pages, "swap_cache_pages": r.swap_cache_pages,
         "page_size": page,
         "tasks": as_plain(list(x.tasks)),
         "kills": as_plain([k._replace(texts=None) for k in r.kills]),  # the report is the texts' reading
@@ -206,19 +210,25 @@ _REASONS = {
 }
 
 
+def victim_headline(c, candidates: int) -> str:
+    """What the victim check found, in one sentence (the text and the HTML page)."""
+    if c.ranked_first:
+        lead = f", {c.lead_pages} pages ahead of pid {c.runner_up_pid}" if c.lead_pages is not None else ""
+        head = f"pid {c.killed_pid} ranks first of {candidates} candidates{lead}"
+    elif c.reason is not None:
+        head = f"pid {c.killed_pid} is not first: {_REASONS.get(c.reason, c.reason)}"
+    else:
+        head = "no kill to check the table against"
+    if c.kernel_score is not None:
+        head += f"; the kernel's score {c.kernel_score}, recomputed {c.recomputed_score}"
+    return head
+
+
 def _victim_lines(x, c) -> list:
     ranked = sorted((t for t in x.tasks if t.rank is not None), key=lambda t: t.rank)
     if not x.tasks:
         return ["Victim: the report has no task table to check the choice against"]
-    if c.ranked_first:
-        lead = f", {c.lead_pages} pages ahead of pid {c.runner_up_pid}" if c.lead_pages is not None else ""
-        head = f"Victim: pid {c.killed_pid} ranks first of {len(ranked)} candidates{lead}"
-    elif c.reason is not None:
-        head = f"Victim: pid {c.killed_pid} is not first: {_REASONS.get(c.reason, c.reason)}"
-    else:
-        head = "Victim: no kill to check"
-    if c.kernel_score is not None:
-        head += f"; kernel's score {c.kernel_score}, recomputed {c.recomputed_score}"
+    head = "Victim: " + victim_headline(c, len(ranked))
     rows = [[t.rank, t.pid, t.name, t.oom_score_adj, t.rss_pages, t.swapents, t.badness_pages] for t in ranked[:5]]
     return [head, *format_table(rows, ["RANK", "PID", "NAME", "ADJ", "RSS PAGES", "SWAP", "BADNESS"],
                                 right=(0, 1, 3, 4, 5, 6), indent="  ")]

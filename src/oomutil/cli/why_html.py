@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from .._units import human_bytes
-from .why import _PARTS, _REASONS
+from .why import _PARTS, victim_headline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -302,15 +302,7 @@ def _tasks(r: OomReport, x: ReportExplanation) -> str:
     ranked = sorted((t for t in x.tasks if t.rank is not None), key=lambda t: t.rank or 0)
     killed = {k.pid for k in r.kills}
     trigger = r.trigger.pid
-    if c.ranked_first:
-        head = f"pid {c.killed_pid} ranks first of {len(ranked)} candidates" + (
-            f", {c.lead_pages} pages ahead of pid {c.runner_up_pid}" if c.lead_pages is not None else "") + "."
-    elif c.reason is not None:
-        head = f"pid {c.killed_pid} is not first: {_REASONS.get(c.reason, c.reason)}."
-    else:
-        head = "no kill to check the table against."
-    if c.kernel_score is not None:
-        head += f" The kernel's score {c.kernel_score}, recomputed {c.recomputed_score}."
+    head = victim_headline(c, len(ranked)) + "."
     shown: List[Any] = ranked[:TASK_ROWS]
     # the killed and the triggering processes are shown even far down the table (or unranked)
     extra = [t for t in x.tasks if (t.pid in killed or t.pid == trigger) and t not in shown]

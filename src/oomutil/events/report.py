@@ -45,6 +45,7 @@ from __future__ import annotations
 import re
 
 from .._record import Record
+from .gfp import gfp_flag_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -62,7 +63,8 @@ class Trigger(Record):
     pid: Optional[int] = None  # from the CPU line (the trigger line names no pid)
     uid: Optional[int] = None  # 6.11+ CPU line
     gfp_mask: Optional[str] = None  # as printed: "0xcc0"
-    gfp_flags: Tuple[str, ...] = ()  # the names printed in parentheses (4.6+), () if none
+    gfp_flags: Tuple[str, ...] = ()  # the names printed in parentheses (4.6+); before, the names
+    #                                  that release's gfp.h gives the mask (events.gfp)
     nodemask: Optional[str] = None  # "(null)", "0", "0-1,3" (4.x and some 5.x+)
     order: Optional[int] = None  # -1: a manual OOM (sysrq f)
     oom_score_adj: Optional[int] = None
@@ -680,7 +682,13 @@ class _State:
             tasks.append(Task(*row))
         zones = tuple(Zone(*fields) for fields in self.zones)
         t = self.trigger
-        trigger = Trigger(t.get("comm"), t.get("pid"), t.get("uid"), t.get("gfp_mask"), t.get("gfp_flags", ()),
+        flags = t.get("gfp_flags", ())
+        if not flags and t.get("gfp_mask"):  # kernels before 4.6 print the mask only: its names then
+            try:
+                flags = gfp_flag_names(int(t["gfp_mask"], 16), self.release)
+            except ValueError:
+                flags = ()
+        trigger = Trigger(t.get("comm"), t.get("pid"), t.get("uid"), t.get("gfp_mask"), flags,
                           t.get("nodemask"), t.get("order"), t.get("oom_score_adj"), t.get("oom_adj"))
         p = self.pages.get
         return OomReport(
