@@ -9,6 +9,7 @@ root's proc/self/mountinfo, and from the standard places when a tree has none.
 
 from __future__ import annotations
 
+import errno
 import os
 from ._record import Record
 
@@ -273,8 +274,11 @@ def memory_cgroups(root: Union[Root, str, None] = None, *, vanished: Optional[Li
         try:
             own = _Counters(h, path, directory, swap, always_hierarchical)
             group = _read(h, own, directory, above, brief, swap)
-        except OomutilError:
-            if os.path.isdir(directory):
+        except OomutilError as err:
+            # ENODEV: the cgroup went offline while its file was read (it is being removed;
+            # one of the same name may already stand in its place, so isdir() cannot tell)
+            cause = err.__cause__
+            if not (isinstance(cause, OSError) and cause.errno == errno.ENODEV) and os.path.isdir(directory):
                 raise
             group = None
         if group is None or not os.path.isdir(directory):  # removed while read: what was read is of no cgroup
