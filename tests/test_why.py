@@ -186,3 +186,55 @@ def test_any_prefix_of_a_report_gives_a_subset_of_its_facts(name, cut):
         assert report.trigger.gfp_mask in (None, whole.trigger.gfp_mask)
         assert {t.pid for t in report.tasks} <= {t.pid for t in whole.tasks}
         assert x.verdict.cause in CAUSES and x.verdict.findings[0].code == x.verdict.cause
+
+
+def test_a_kill_named_by_its_thread_is_found_by_either_pid(cli, tmp_path):
+    """5.0+: the summary names the process, "Killed process" the thread that holds the memory
+    (its leader exited); the table's row is that thread's, with the process as its tgid."""
+    text = re.sub(r"\[    116\]     0   116", "[    117]     0   116", BASE)
+    text = text.replace("Killed process 116 (", "Killed process 117 (")
+    log = tmp_path / "leaderless.log"
+    log.write_text(text)
+    for pid in ("116", "117"):
+        [doc] = _why(cli, pid, "--file", str(log))
+        check = doc["victim_check"]
+        assert (check["killed_pid"], check["ranked_first"], check["reason"]) == (116, True, None)
+
+
+def test_the_check_is_the_killed_ones_when_it_is_not_first(cli):
+    [doc] = _why(cli, "--file", str(REPORTS / "rhel6-2.6.32-syslog-global.txt"))
+    check = doc["victim_check"]
+    mysqld = next(t for t in doc["tasks"] if t["pid"] == 40738)
+    assert check["lead_pages"] < 0 and check["runner_up_pid"] != 40738
+    assert check["recomputed_score"] == mysqld["badness_pages"]  # per mille in the 2.6.36 era
+
+
+def test_a_window_without_reports_and_a_pid_in_an_empty_log(cli, tmp_path):
+    code, out, err = cli("why", "--since", "2000-01-01", "--until", "2000-01-02", "--file",
+                         str(REPORTS / "oomanalyser-proxmox-5.15-lxc-cgroup2.txt"))
+    assert (code, out) == (0, "") and "no OOM report matches --since 2000-01-01" in err
+    log = tmp_path / "quiet.log"
+    log.write_text("[    1.000000] Linux version 6.1.0\n")
+    code, out, err = cli("why", "42", "--file", str(log))
+    assert (code, out) == (1, "") and err.strip().endswith("oomutil: no OOM kill of pid 42 in the log")
+
+
+@pytest.mark.parametrize("quote", ["> ", ">> ", "    ", "\t"])
+def test_a_quoted_or_indented_paste_reads_as_the_plain_one(cli, tmp_path, quote):
+    for name in ("oomanalyser-arch-6.1.1-global.txt", "linux-6.11-dmesg-global-noswap-rss-split.txt"):
+        plain = (REPORTS / name).read_text()
+        log = tmp_path / "quoted.log"
+        log.write_text("".join(quote + line for line in plain.splitlines(keepends=True)))
+        [quoted] = _why(cli, "--file", str(log))
+        [whole] = _why(cli, "--file", str(REPORTS / name))
+        for key in ("verdict", "victim_check", "memory", "zones", "trigger"):
+            assert quoted[key] == whole[key], key
+
+
+def test_the_bar_is_ascii_unless_the_locale_is_utf8(cli, monkeypatch):
+    for env, unicode in (({"LC_ALL": "C"}, False), ({"LC_ALL": "", "LC_CTYPE": "", "LANG": "C.UTF-8"}, True)):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        code, out, _ = cli("why", "--file", str(REPORTS / "oomanalyser-rhel7-3.10-global.txt"))
+        bar = next(line for line in out.splitlines() if line.strip().startswith("[")).strip()[1:-1]
+        assert code == 0 and ("█" in bar) == unicode and bar.isascii() != unicode

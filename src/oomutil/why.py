@@ -34,6 +34,7 @@ LARGE_SHARE = 0.30  # a part of RAM (or of a memcg's usage) this large is the ca
 FACTOR_SHARE = 0.15  # ... and this large, a factor
 UNUSABLE_FREE_SHARE = 0.05  # free memory this allocation may not use, as a part of RAM: zone_constrained
 SWAP_FULL_SHARE = 0.05  # free swap below this part of the total counts as full
+LOW_FREE_SHARE = 0.02  # without zone lines: free memory below this part of RAM counts as used up
 DEFAULT_PAGE_SIZE = 4096  # where nothing in the report gives it (x86, most arm64)
 
 # Zone modifiers of a gfp_mask, the same bits since 2.6.x (include/linux/gfp.h, gfp_types.h
@@ -118,10 +119,10 @@ class VictimCheck(Record):
     ranked_first: Optional[bool]  # None: no table, or no kill, to check against
     reason: Optional[str]  # why not first: missing_row, no_swap_column, sacrifice_child, allocating_task, tie,
     #                        unexplained; or why no check: unknown_era (a kernel before 2.6.36)
-    runner_up_pid: Optional[int]
-    lead_pages: Optional[int]  # the first's badness minus the runner-up's
+    runner_up_pid: Optional[int]  # the best of the others
+    lead_pages: Optional[int]  # the killed one's badness minus the best other's (below 0: behind it)
     kernel_score: Optional[int]  # "score N" the kernel printed (before 5.1)
-    recomputed_score: Optional[int]  # the same from the table
+    recomputed_score: Optional[int]  # the killed one's (the first's without a kill), from the table
     totalpages: Optional[int]
     era: Optional[str]  # the badness formula used (badness.ERAS); assumed "5.9" without a release
 
@@ -164,7 +165,7 @@ def explain_report(report: OomReport, kills: Optional[Sequence[OomKillEvent]] = 
     memory = _memory(report, page)
     allocation = None if memcg_oom or manual else _allocation(report, page)
     tasks, check = _victim(report, kills, page, memcg_oom)
-    verdict = _verdict(report, memory, allocation, check, constraint, memcg_oom, manual, request)
+    verdict = _verdict(report, kills, memory, allocation, constraint, memcg_oom, manual, request)
     return ReportExplanation(memory, allocation, tasks, check, verdict, manual, request)
 
 
@@ -373,30 +374,41 @@ def _victim(report: OomReport, kills: Sequence[OomKillEvent], page: int,
     rows = tuple(RankedTask(t.pid, t.uid, t.tgid, t.total_vm_pages, t.rss_pages, t.pgtables_bytes, t.swapents,
                             _adj(t), t.name, rank.get(id(t), (None, None))[1], rank.get(id(t), (None, None))[0])
                  for t in report.tasks)
-    first = scored[0][2] if scored else None
-    lead = scored[0][1] - scored[1][1] if len(scored) > 1 else None
-    runner = scored[1][2].pid if len(scored) > 1 else None
+    # the killed process's row: the table prints the thread that holds the memory (its pid)
+    # with its process (tgid); "Killed process" may name either (a leader that exited)
+    tid = next((k.tid for k in kills if k.killer == "kernel"), None)
+    mine = next((r for r in scored if killed is not None and _is(r[2], killed, tid)), None)
+    others = [r for r in scored if r is not mine]
+    # the checked one (the killed, else the first) against the best of the others: a lead,
+    # or how far it is behind where the kernel chose it all the same
+    checked = mine if mine is not None else (scored[0] if scored else None)
+    best_other = next((r for r in scored if r is not checked), None)
+    lead = checked[1] - best_other[1] if checked is not None and best_other is not None else None
+    runner = best_other[2].pid if best_other is not None else None
     recomputed = None
-    if first is not None and total and era is not None and era != "5.9":
-        recomputed = proc_oom_score(scored[0][1], total, era)  # what "score N" printed, before 5.1
+    if checked is not None and total and era is not None and era != "5.9":
+        recomputed = proc_oom_score(checked[1], total, era)  # what "score N" printed, before 5.1
     ranked_first = reason = None
     if era is None and report.tasks:
         reason = "unknown_era"
     elif killed is not None and scored:
-        ranked_first = first is not None and first.pid == killed
+        ranked_first = mine is not None and mine is scored[0]
         if not ranked_first:
-            reason = _why_not_first(report, kills, killed, scored)
+            reason = _why_not_first(report, kills, mine, scored)
     return rows, VictimCheck(killed, ranked_first, reason, runner, lead, report.kernel_score, recomputed, total,
                              era)
 
 
-def _why_not_first(report: OomReport, kills: Sequence[OomKillEvent], killed: int, scored: list) -> str:
-    row = next((r for r in scored if r[2].pid == killed), None)
+def _is(task: Task, pid: int, tid: Optional[int]) -> bool:
+    return pid in (task.pid, task.tgid) or (tid is not None and task.pid == tid)
+
+
+def _why_not_first(report: OomReport, kills: Sequence[OomKillEvent], row: Optional[tuple], scored: list) -> str:
     if row is None:
         return "missing_row"  # the table was cut, or the victim's row is not there
     if "swapents" not in report.task_columns and (report.swap_total_bytes or 0) > (report.swap_free_bytes or 0):
         return "no_swap_column"  # 2.6-era tables: the swap the kernel counts is not shown
-    first = scored[0]
+    first, killed = scored[0], row[2].tgid or row[2].pid
     if report.selected_pid is not None and report.selected_pid != killed and first[2].pid == report.selected_pid:
         return "sacrifice_child"  # before 5.1 a child of the chosen one could die in its place
     trigger = next((k.trigger_pid for k in kills if k.trigger_pid is not None), None)
@@ -418,7 +430,7 @@ def _pct(part: Optional[int], whole: Optional[int]) -> str:
     return f"{100 * _share(part, whole):.0f} %"
 
 
-def _verdict(report: OomReport, m: MemorySplit, alloc: Optional[AllocationCheck], check: VictimCheck,
+def _verdict(report: OomReport, kills: Sequence[OomKillEvent], m: MemorySplit, alloc: Optional[AllocationCheck],
              constraint: Optional[str], memcg_oom: bool, manual: bool, request: Optional[int]) -> Verdict:
     ram = m.ram_bytes
     found: Dict[str, Finding] = {}
@@ -427,9 +439,11 @@ def _verdict(report: OomReport, m: MemorySplit, alloc: Optional[AllocationCheck]
                                   "allocation.", "Nothing ran out; find who triggered it (sysrq is logged) and set "
                                   "kernel.sysrq to forbid it where it was not wanted.")
     if memcg_oom:
+        path = next((k.oom_memcg for k in kills if k.oom_memcg), None) or m.memcg_path or report.group_memcg
+        usage = (f"used {_size(m.memcg_usage_bytes)} of its {_size(m.memcg_limit_bytes)} limit"
+                 if m.memcg_usage_bytes is not None and m.memcg_limit_bytes is not None else "reached its limit")
         found["memcg_limit"] = Finding(
-            "memcg_limit", f"The memory cgroup {m.memcg_path or report.group_memcg or '?'} used "
-            f"{_size(m.memcg_usage_bytes)} of its {_size(m.memcg_limit_bytes)} limit.",
+            "memcg_limit", f"The memory cgroup {path or '(not named in the report)'} {usage}.",
             "Raise the cgroup's limit (memory.max, memory.limit_in_bytes, a pod's resources.limits.memory) or "
             "make its processes use less: the limit ran out, not the machine.")
     if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
@@ -484,7 +498,10 @@ def _verdict(report: OomReport, m: MemorySplit, alloc: Optional[AllocationCheck]
         swap_total, swap_free = m.swap_total_bytes, m.swap_free_bytes
         no_swap = not swap_total
         swap_full = no_swap or _share(swap_free, swap_total) < SWAP_FULL_SHARE
-        short = alloc is None or any(z.below_min for z in alloc.zones if z.allowed)
+        if alloc is not None and alloc.zones:
+            short = any(z.below_min for z in alloc.zones if z.allowed)
+        else:  # no zone lines (or no gfp_mask) to judge by: Mem-Info's free against RAM
+            short = m.free_bytes is not None and _share(m.free_bytes, ram) < LOW_FREE_SHARE
         if swap_full and short:
             swap_text = "there was no swap" if no_swap else f"swap was full ({_size(swap_free)} of " \
                                                              f"{_size(swap_total)} free)"

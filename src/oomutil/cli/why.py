@@ -44,26 +44,33 @@ def run(args) -> int:
     root = Root(args.root)
     events, _ = history(args, root, keep_texts=True)
     window = Selection(since=args.since, until=args.until)
-    found = [r for r in reports(dated(events, None if args.file else root, args.utc))
-             if window.wanted(r)]  # type: ignore[arg-type]  # a report has the times a window reads
-    if not found:  # history() said on stderr that the log holds no kill: no failure
-        if args.json:
-            print_json({"reports": []})
-        return 0
-    if args.pid is not None:
-        found = [r for r in found if any(k.pid == args.pid for k in r.kills)][-1:]
+    everything = list(reports(dated(events, None if args.file else root, args.utc)))
+    undated: list = []
+    every = [r for r in everything if window.wanted(r, undated)]  # type: ignore[arg-type]  # a report has the times
+    if undated:
+        fail(f"--since/--until could not apply to {len(undated)} report(s): their times count seconds since a "
+             "boot this machine cannot date (a log of another boot); they are shown")
+    if everything and not every:
+        fail(f"no OOM report matches {_window(args)} (of {len(everything)} in the log)")
+    found = every
+    if args.pid is not None:  # the process or the thread "Killed process" named
+        found = [r for r in every if any(args.pid in (k.pid, k.tid) for k in r.kills)][-1:]
         if not found:
             fail(f"no OOM kill of pid {args.pid} in the log")
             return 1
     elif not args.all:  # the last kill; a report without one only where no report has one
-        found = [r for r in found if r.kills][-1:] or found[-1:]
+        found = [r for r in every if r.kills][-1:] or every[-1:]
     explained = [(r, explain_report(r)) for r in found]
-    if args.html:
+    if args.html:  # the page holds every report of the log (in the window): it goes with a ticket
         from .why_html import page
 
-        _write(args.html, page([(r, x, _document(r, x)) for r, x in explained]))
+        chosen = {id(r): x for r, x in explained}
+        _write(args.html, page([(r, x, _document(r, x)) for r in every
+                                for x in [chosen.get(id(r)) or explain_report(r)]]))
     if args.json:
         print_json({"reports": [_document(r, x) for r, x in explained]})
+        return 0
+    if not explained:
         return 0
     lines: list = []
     for i, (r, x) in enumerate(explained):
@@ -72,6 +79,11 @@ def run(args) -> int:
         lines += _text(r, x)
     print_lines(lines)
     return 0
+
+
+def _window(args) -> str:
+    return " ".join(f"--{name} {value.isoformat(timespec='seconds')}" for name, value in
+                    (("since", args.since), ("until", args.until)) if value is not None)
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -132,9 +144,15 @@ _ASCII_MARKS = "#%=+*~:;- "
 
 
 def _marks() -> str:
-    """Unicode blocks on a UTF-8 terminal, ASCII elsewhere."""
+    """Unicode blocks on a UTF-8 terminal, ASCII elsewhere: the output's encoding and the
+    locale must both say UTF-8 (Python writes UTF-8 in the C locale too, which a console
+    set to it may not show)."""
+    import os
+
     encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    return _UNICODE_MARKS if encoding == "utf8" else _ASCII_MARKS
+    ctype = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG") or ""
+    utf8 = "utf8" in ctype.lower().replace("-", "")
+    return _UNICODE_MARKS if encoding == "utf8" and utf8 else _ASCII_MARKS
 
 
 def bar(parts, whole: int, width: int = 60, marks: str = _ASCII_MARKS) -> str:
@@ -157,10 +175,11 @@ def _text(r, x) -> list:
     for f in v.findings[1:]:
         lines.append(f"  also {f.code}: {f.evidence}")
     trigger = f"{t.comm or '?'}" + (f" (pid {t.pid})" if t.pid is not None else "")
-    request = "manual (sysrq f)" if x.manual else (
-        f"order {t.order} ({human_bytes(x.request_bytes)})" if x.request_bytes is not None else "order ?")
+    request = "started a manual OOM (sysrq f)" if x.manual else (
+        f"asked for order {t.order} ({human_bytes(x.request_bytes)})" if x.request_bytes is not None
+        else "asked for an unknown order")
     flags = "|".join(t.gfp_flags)
-    lines.append(f"Trigger: {trigger} asked for {request}, gfp_mask={t.gfp_mask or '?'}"
+    lines.append(f"Trigger: {trigger} {request}, gfp_mask={t.gfp_mask or '?'}"
                  + (f" ({flags})" if flags else "") + (f", oom_score_adj {t.oom_score_adj}" if t.oom_score_adj is not None
                                                        else ""))
     if m.ram_bytes:
@@ -217,6 +236,8 @@ def victim_headline(c, candidates: int) -> str:
         head = f"pid {c.killed_pid} ranks first of {candidates} candidates{lead}"
     elif c.reason is not None:
         head = f"pid {c.killed_pid} is not first: {_REASONS.get(c.reason, c.reason)}"
+        if c.lead_pages is not None and c.lead_pages < 0:
+            head += f" ({-c.lead_pages} pages behind pid {c.runner_up_pid})"
     else:
         head = "no kill to check the table against"
     if c.kernel_score is not None:

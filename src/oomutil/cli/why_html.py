@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from .._units import human_bytes
+from ._output import printable
 from .why import _PARTS, victim_headline
 
 TYPE_CHECKING = False
@@ -58,7 +59,7 @@ code{font:13px ui-monospace,monospace;overflow-wrap:anywhere}
 
 def _e(value: Any) -> str:
     """Any value, escaped for text and quoted attributes alike."""
-    return html.escape(str(value), quote=True)
+    return html.escape(printable(str(value)), quote=True)  # control characters as \xNN, as on a terminal
 
 
 def _pct(part: Optional[int], whole: Optional[int]) -> str:

@@ -123,6 +123,7 @@ _DMESG_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d+[+-]\d\d:?\d\d)\s(
 _DMESG_SECS = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 _DMESG_T = re.compile(r"^\[([^\]]*\d\d:\d\d:\d\d[^\]]*)\]\s?")
 _CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
+_QUOTE = re.compile(r"[ \t]*(?:>[ \t]*)*")  # indentation and mail quote marks before a line
 _BARE = re.compile(r"^kernel:\s?")
 
 
@@ -167,9 +168,11 @@ def strip_prefix(raw: str) -> Line:
     """Peel the known prefixes off one line, keeping the time they carry.  Cheap tests on
     the first character come first: most lines of a big log are looked at only here."""
     text = raw.rstrip("\r\n")  # CRLF logs too
-    if text[:1] in (" ", "\t"):  # a paste indented as a block (Markdown, mail): a prefix after the blanks
-        inner = strip_prefix(text.lstrip(" \t"))
-        if inner.ident is not None or inner.seconds is not None:
+    if text[:1] in (" ", "\t", ">"):  # a paste indented (Markdown) or quoted ("> ", mail): a prefix after
+        quoted = text[_QUOTE.match(text).end():]  # type: ignore[union-attr]
+        inner = strip_prefix(quoted)
+        # a quote mark is never the kernel's; blanks are, before a continued line (Mem-Info)
+        if inner.ident is not None or inner.seconds is not None or ">" in text[:len(text) - len(quoted)]:
             inner.raw = text
             return inner
     line = Line(text, raw=text, ident=None)
