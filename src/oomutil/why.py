@@ -34,7 +34,8 @@ LARGE_SHARE = 0.30  # a part of RAM (or of a memcg's usage) this large is the ca
 FACTOR_SHARE = 0.15  # ... and this large, a factor
 UNUSABLE_FREE_SHARE = 0.05  # free memory this allocation may not use, as a part of RAM: zone_constrained
 SWAP_FULL_SHARE = 0.05  # free swap below this part of the total counts as full
-LOW_FREE_SHARE = 0.02  # without zone lines: free memory below this part of RAM counts as used up
+LOW_FREE_SHARE = 0.02  # free memory (above the allowed zones' min + reserve; without zone lines, Mem-Info's
+#                        free) below this part of RAM: RAM counts as used up
 DEFAULT_PAGE_SIZE = 4096  # where nothing in the report gives it (x86, most arm64)
 
 # Zone modifiers of a gfp_mask, the same bits since 2.6.x (include/linux/gfp.h, gfp_types.h
@@ -252,7 +253,8 @@ def _reserve_index(zone: str, zones: Sequence[Zone]) -> Optional[int]:
     is taken as those, in enum order, plus Movable (always configured) and Device to the
     array's length; None where that does not add up."""
     length = max((len(z.lowmem_reserve_pages) for z in zones), default=0)
-    printed = [name for name in ZONE_ORDER[:4] if any(z.name == name for z in zones)]
+    # Normal is in every config, populated or not (x86_64 under 4 GiB prints DMA and DMA32 only)
+    printed = [name for name in ZONE_ORDER[:4] if name == "Normal" or any(z.name == name for z in zones)]
     config = printed + [name for name in ("Movable", "Device") if name not in printed]
     config = config[:length]
     return config.index(zone) if zone in config and len(config) == length else None
@@ -499,7 +501,11 @@ def _verdict(report: OomReport, kills: Sequence[OomKillEvent], m: MemorySplit, a
         no_swap = not swap_total
         swap_full = no_swap or _share(swap_free, swap_total) < SWAP_FULL_SHARE
         if alloc is not None and alloc.zones:
-            short = any(z.below_min for z in alloc.zones if z.allowed)
+            # what the allowed zones held above their min + reserve, together: a zone a little
+            # above it when the report was printed (counters move) does not make RAM free
+            room = sum(max(z.free_bytes - z.unusable_bytes - (z.min_bytes or 0) - z.reserve_bytes, 0)
+                       for z in alloc.zones if z.allowed)
+            short = any(z.below_min for z in alloc.zones if z.allowed) and _share(room, ram) < LOW_FREE_SHARE
         else:  # no zone lines (or no gfp_mask) to judge by: Mem-Info's free against RAM
             short = m.free_bytes is not None and _share(m.free_bytes, ram) < LOW_FREE_SHARE
         if swap_full and short:

@@ -227,9 +227,6 @@ def test_fragmentation_was_provoked(scenario):
     assert free - (8 - 1) * 4 <= min_kb + int(reserve[2]) * 4, (free, min_kb, reserve)
 
 
-@pytest.mark.xfail(strict=True, reason="why bug (issue 23): _reserve_index() leaves out ZONE_NORMAL when no Normal "
-                   "zone is printed (RAM < 4 GiB on x86_64), so DMA's lowmem_reserve is not counted and DMA "
-                   "looks fit with its free chunks")
 def test_fragmentation_report_gives_fragmentation(scenario):
     r = _report(scenario, "fragmentation")
     assert r["why"]["cause"] == "fragmentation", (r["why"]["cause"], r["why"]["summary"])
