@@ -28,7 +28,9 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from .events.report import OomReport, Task, Zone
 
 # The verdict's codes (docs/why.md): stable, in the order a cause is looked for.
-CAUSES = ("manual", "memcg_limit", "zone_constrained", "fragmentation", "hugepages", "shmem", "kernel_memory",
+# A share of RAM large enough (hugepages, shmem, kernel_memory) explains why the zones ran
+# short, so it comes before zone_constrained and fragmentation, which say how.
+CAUSES = ("manual", "memcg_limit", "hugepages", "shmem", "kernel_memory", "zone_constrained", "fragmentation",
           "memory_exhausted", "unknown")
 LARGE_SHARE = 0.30  # a part of RAM (or of a memcg's usage) this large is the cause
 FACTOR_SHARE = 0.15  # ... and this large, a factor

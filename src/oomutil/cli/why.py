@@ -179,14 +179,21 @@ def _text(r, x) -> list:
         f"asked for order {t.order} ({human_bytes(x.request_bytes)})" if x.request_bytes is not None
         else "asked for an unknown order")
     flags = "|".join(t.gfp_flags)
-    lines.append(f"Trigger: {trigger} {request}, gfp_mask={t.gfp_mask or '?'}"
-                 + (f" ({flags})" if flags else "") + (f", oom_score_adj {t.oom_score_adj}" if t.oom_score_adj is not None
-                                                       else ""))
+    if t.comm is None and t.gfp_mask is None and t.order is None:
+        lines.append("Trigger: its line is not in the report")
+    else:
+        lines.append(f"Trigger: {trigger} {request}, gfp_mask={t.gfp_mask or '?'}" + (f" ({flags})" if flags else "")
+                     + (f", oom_score_adj {t.oom_score_adj}" if t.oom_score_adj is not None else ""))
+    parts: list = []
     if m.ram_bytes:
         swap = "no swap" if not m.swap_total_bytes else \
             f"swap {human_bytes(m.swap_used_bytes)} used of {human_bytes(m.swap_total_bytes)}"
         lines.append(f"Memory: RAM {human_bytes(m.ram_bytes)}, {swap}")
         parts = [(name, getattr(m, field)) for name, field in _PARTS if getattr(m, field)]
+        if not r.mem_info_pages:
+            lines.append("  (no Mem-Info in the report to split it)")
+            parts = []
+    if m.ram_bytes and parts:
         marks = _marks()
         lines.append("  " + bar(parts, m.ram_bytes, marks=marks))
         rows = [[marks[i], name, human_bytes(size), f"{100 * size / m.ram_bytes:.1f} %"]
@@ -214,6 +221,7 @@ def _text(r, x) -> list:
 
 _UNKILLED = {
     "cut": "no kill line (the log ends, or the next report starts, first)",
+    "fragment": "a fragment: the report's first lines and its kill line are not in the log",
     "panic_on_oom is enabled": "no kill: vm.panic_on_oom made the kernel panic",
     "no killable processes": "no kill: no killable process was left",
     "is already exiting. Skip killing": "no kill: the victim chosen was already exiting",

@@ -98,7 +98,7 @@ class UnkilledReport(Record):
     time_raw: Optional[str]
     source: str
     texts: Tuple[str, ...]  # as OomKillEvent.texts
-    why: str  # "cut"; or the kernel's words: "panic_on_oom is enabled", "no killable processes",
+    why: str  # "cut"; "fragment" (its first lines are missing too); or the kernel's words: "panic_on_oom is enabled", "no killable processes",
     #           "is already exiting. Skip killing" (its victim was dying already)
 
 
@@ -123,6 +123,10 @@ _DMESG_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d+[+-]\d\d:?\d\d)\s(
 _DMESG_SECS = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
 _DMESG_T = re.compile(r"^\[([^\]]*\d\d:\d\d:\d\d[^\]]*)\]\s?")
 _CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
+# the parts of a report a paste may begin with, its trigger line missing (keep_unkilled)
+_HEADLESS = re.compile(r"Mem-Info:|Task in .* killed as a result of limit of |memory: usage \d|"
+                       r"(?:Node \d+ )?(?:active_anon:|(?:DMA|DMA32|Normal|HighMem|Movable) free:)|"
+                       r"Tasks state \(memory values in pages\)|\[ +pid +\] +uid").match
 _QUOTE = re.compile(r"[ \t]*(?:>[ \t]*)*")  # indentation and mail quote marks before a line
 _BARE = re.compile(r"^kernel:\s?")
 
@@ -349,6 +353,7 @@ class _Report:
     summary_at: Optional[float] = None  # the summary's seconds since boot
     table: Optional[List[str]] = None  # the task table's column names after "[ pid ]"
     rows: Dict[int, str] = field(default_factory=dict)  # its rows by pid, as printed
+    headless: bool = False  # keep_unkilled: begun at a part of the report, its first lines missing
 
     @property
     def open(self) -> bool:
@@ -501,6 +506,17 @@ class Assembler:
             self.in_table = False
             self._keep(line)
             return
+        if (self.keep_unkilled and r.texts and r.open and line.ident is None and line.seconds is None
+                and line.time is None and r.first is not None and r.first.time is not None):
+            # a line without the prefix every line of its report has: the rest of the line
+            # before, wrapped by a mail client (why only: events never joins lines)
+            r.texts[-1] = r.texts[-1].rstrip() + " " + text.strip()
+            return
+        if self.keep_unkilled and r.first is None and _HEADLESS(text):
+            # a report whose first lines are not in the log (a paste, a ring buffer that went
+            # round): read from the first of its parts that is there (why only)
+            self._end_report()
+            self.report = r = _Report(first=line, first_at=self.fed, headless=True)
         if self.keep_texts and r.open:
             r.texts.append(text)
             # the body of a report (Mem-Info, zones, free lists): kept, and nothing more to
@@ -631,7 +647,7 @@ class Assembler:
         elif r.first is not None and not r.killed:
             self._doubt(r.first, r.first_at, cut=True)
             if self.keep_unkilled:
-                self._unkilled(r, "cut")
+                self._unkilled(r, "fragment" if r.headless else "cut")
         self.report = _Report()
 
     def _unkilled(self, r: _Report, why: str) -> None:
@@ -806,6 +822,8 @@ class Assembler:
 _KEYWORDS = ("oom", "Killed process", "Out of memory", "Task in ", "nohang", "exiting. Skip killing",
              "no killable processes")
 _ANY_KEYWORD = re.compile("|".join(re.escape(k) for k in _KEYWORDS)).search  # one pass in C
+# and the parts a headless report may begin with (_HEADLESS), looked for with keep_unkilled only
+_PART_KEYWORDS = _KEYWORDS + ("Mem-Info:", "active_anon:", " free:", "memory: usage")
 
 
 def _hand_over(asm: Assembler, doubtful: Optional[List[str]], cut: Optional[List[str]]) -> None:
@@ -830,8 +848,9 @@ def parse_lines(lines: Iterable[str], source: str, keep_lines: bool = False,
     ``keep_unkilled`` (with it): an UnkilledReport comes in the stream, in log order, for each
     report that ended without a kill."""
     asm = Assembler(source, keep_lines, keep_texts, keep_unkilled)
+    keywords = _PART_KEYWORDS if asm.keep_unkilled else _KEYWORDS
     for raw in lines:
-        if keep_lines or asm.more or any(k in raw for k in _KEYWORDS):
+        if keep_lines or asm.more or any(k in raw for k in keywords):
             yield from asm.feed_all(raw)
     yield from asm.finish()
     _hand_over(asm, doubtful, cut)
@@ -846,7 +865,7 @@ def parse_text(text: str, source: str, keep_lines: bool = False,
     if keep_lines:
         return list(parse_lines(text.split("\n"), source, keep_lines, doubtful, keep_texts, cut, keep_unkilled))
     starts = set()
-    for key in _KEYWORDS:
+    for key in _PART_KEYWORDS if keep_unkilled and keep_texts else _KEYWORDS:
         i = text.find(key)
         while i >= 0:
             start = text.rfind("\n", 0, i) + 1
