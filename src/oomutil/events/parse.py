@@ -823,7 +823,7 @@ _KEYWORDS = ("oom", "Killed process", "Out of memory", "Task in ", "nohang", "ex
              "no killable processes")
 _ANY_KEYWORD = re.compile("|".join(re.escape(k) for k in _KEYWORDS)).search  # one pass in C
 # and the parts a headless report may begin with (_HEADLESS), looked for with keep_unkilled only
-_PART_KEYWORDS = _KEYWORDS + ("Mem-Info:", "active_anon:", " free:", "memory: usage")
+_PART_KEYWORDS = _KEYWORDS + ("Mem-Info:", "active_anon:", "memory: usage")  # (a zone line is rarely first)
 
 
 def _hand_over(asm: Assembler, doubtful: Optional[List[str]], cut: Optional[List[str]]) -> None:
