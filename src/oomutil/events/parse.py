@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from .._record import Record
 from .clock import iso_time, log_time
+from .lines import KILLED, KILLED_FIELD, TRIGGER_AT as _TRIGGER_AT, reaper_pid, trigger_fields
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -239,9 +240,6 @@ def strip_prefix(raw: str) -> Line:
 # dropped by some kernel (nodemask in 4.10-4.18, oom_adj before 3.x, two spaces before
 # order=) still gives the others, and so does a line cut short by a pager.
 
-_TRIGGER_AT = " invoked oom-killer: "
-_GFP = re.compile(r"\bgfp_mask=(0x[0-9a-fA-F]+)")
-_ORDER = re.compile(r"\border=(-?\d+)")
 # where a message starts, when something the prefix stripper did not know stands before it
 _STAMP = re.compile(r"\[\s*(\d+\.\d+)\]\s?(?:\[\s*[TC]\d+\]\s?)?")
 _JUNK_END = re.compile(r"(?:\bkernel:\s?|\bkernel\s*\|\s*|\s\|\s+)")
@@ -253,11 +251,6 @@ _SUMMARY = re.compile(
     r"(?:global_oom|oom_memcg=(?P<oom_memcg>.*?)),task_memcg=(?P<task_memcg>.*?),"
     r"task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)$", re.S)
 _TASK_IN = re.compile(r"Task in (?P<task_memcg>.+) killed as a result of limit of (?P<oom_memcg>.+)$", re.S)
-_KILLED = re.compile(
-    r"Killed process (?P<pid>\d+)(?:, UID (?P<uid1>\d+),)?(?: \((?P<comm>.*)\))?"
-    # "\s*$": "Killed process 5017 (test) " (no sizes, a trailing space) is a kill too
-    r"(?:, UID (?P<uid2>\d+),)?,?(?: (?P<rest>(?:total-vm|vsz):.*))?\s*$", re.S)  # re.S: a comm may hold a newline (kmsg)
-_FIELD = re.compile(r"([\w-]+):\s?(-?\d+)(kB)?")
 _GROUP = " are going to be killed due to memory.oom.group set"  # 4.19+: members die too
 # reports that end without a kill, as the kernel says so: not a failure to parse
 _NO_KILL = ("is already exiting. Skip killing", "panic_on_oom is enabled", "no killable processes")
@@ -315,7 +308,6 @@ _TABLE_HEAD = re.compile(r"^\[\s*pid\s*\]\s+(.*\bname)\s*$")
 _TABLE_ROW = re.compile(r"^\[\s*(\d+)\]\s")
 # the reaper (4.6+, after the kill): "oom_reaper: reaped process N (c), now anon-rss:0kB, ...",
 # or "oom_reaper: unable to reap pid:N (c)"
-_REAPER = re.compile(r"oom_reaper: (?:reaped process |unable to reap pid:)(\d+)")
 _REAPER_LINES = 5  # lines after a kill in which its reaper line is looked for (keep_texts)
 # The summary and its Killed line are printed one after the other under oom_lock: a line
 # this much later (seconds) proves that the Killed line of a summary will not come
@@ -495,12 +487,10 @@ class Assembler:
         if at >= 0:
             self._end_report()
             self._release()
-            fields = _untruncated(text[at + len(_TRIGGER_AT):])
-            gfp, order = _GFP.search(fields), _ORDER.search(fields)
+            fields = trigger_fields(_untruncated(text[at + len(_TRIGGER_AT):]))
             self.report = r = _Report(first=line, first_at=self.fed, texts=[text] if self.keep_texts else [])
             r.facts = _Facts(trigger_comm=text[_message_start(text, at):at] or None,
-                             gfp_mask=gfp.group(1) if gfp else None,
-                             order=int(order.group(1)) if order else None)
+                             gfp_mask=fields.get("gfp_mask"), order=fields.get("order"))
             self.group = None
             self.after_trigger = 3
             self.in_table = False
@@ -564,7 +554,7 @@ class Assembler:
             if before not in _KILL_PREFIXES:
                 self._not_a_member()  # another program quoting the kernel
                 return
-            m = _KILLED.match(_untruncated(text[at:]))
+            m = KILLED.match(_untruncated(text[at:]))
             if m:
                 self._release()
                 self._keep(line)
@@ -591,8 +581,7 @@ class Assembler:
             r.killed = True
             self._end_report()  # what follows belongs to another report
         elif r.facts.summary_pid is not None and not r.killed and "oom_reaper: " in text:
-            m = _REAPER.search(text)
-            if m and int(m.group(1)) == r.facts.summary_pid:
+            if reaper_pid(text) == r.facts.summary_pid:
                 self._end_report()  # reaped: killed, though its Killed line was lost
                 self._reaped(text)
                 return
@@ -605,8 +594,8 @@ class Assembler:
         pending = self.pending
         if pending is None:
             return False
-        m = _REAPER.search(text) if "oom_reaper: " in text else None
-        if m and int(m.group(1)) in (pending.pid, pending.tid):
+        reaped = reaper_pid(text) if "oom_reaper: " in text else None
+        if reaped is not None and reaped in (pending.pid, pending.tid):
             self.pending = pending._replace(texts=(*(pending.texts or ()), text))
             self._release()
             return True
@@ -715,7 +704,7 @@ class Assembler:
         pid = int(m.group("pid"))
         sizes: Dict[str, int] = {}
         uid_text, adj = m.group("uid1") or m.group("uid2"), None
-        for key, number, kb in _FIELD.findall(m.group("rest") or ""):
+        for key, number, kb in KILLED_FIELD.findall(m.group("rest") or ""):
             name = _FIELD_NAMES.get(key)
             if name:
                 if kb:  # sizes are printed in kB: one without its unit was cut short

@@ -46,6 +46,7 @@ import re
 
 from .._record import Record
 from .gfp import gfp_flag_names
+from .lines import KILL_SCORE, KILLED, KILLED_FIELD, REAPER, TRIGGER_AT, trigger_fields
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -244,19 +245,8 @@ _ZONE_FIELDS = {
 # (pages_scanned), "all_unreclaimable? no"
 _FIELD = re.compile(r"([A-Za-z_][\w()]*)[:?]\s*(\S+)")
 _COUNTER = re.compile(r"([a-z_]+):(\d+)")
-_TRIGGER = re.compile(
-    r"gfp_mask=(0x[0-9a-fA-F]+)(?:\(([^)]*)\))?"
-    r"|nodemask=(\S*?),(?=\s)"  # "0-1,3, order=0": the node list has commas too
-    r"|order=(-?\d+)"
-    r"|oom_score_adj=(-?\d+)"
-    r"|oom_adj=(-?\d+)")
 _TAINT = re.compile(r"(Not tainted|Tainted: [A-Z ]*[A-Z])\s+(\S+)")
 _MEMCG = re.compile(r"([\w+:]+): usage (\d+)kB, limit (\d+)kB, failcnt (\d+)")
-_KILL = re.compile(r"[Kk]ill process (\d+) \((.*)\) score (-?\d+)")
-# the comm may hold parentheses: "((sd-pam))"; nothing after it does
-_KILLED = re.compile(r"Killed process (\d+)(?:, UID \d+,)? \((.*)\)(?:,? (?:total-vm|vsz):(\d+)kB)?")
-_REAPED = re.compile(r"reaped process (\d+) \((.*)\), now anon-rss:(\d+)kB(?:, file-rss:(\d+)kB)?"
-                     r"(?:, shmem-rss:(\d+)kB)?")
 
 # the task-table columns that map to Task fields (position in Task)
 _TASK_COLUMNS = {
@@ -343,21 +333,9 @@ class _State:
     def trigger_line(self, s: str, at: int) -> None:
         t = self.trigger
         t["comm"] = s[:at]
-        found = False
-        for gfp, flags, nodemask, order, score_adj, adj in _TRIGGER.findall(s[at:] + ","):
-            if gfp:
-                t["gfp_mask"] = gfp
-                t["gfp_flags"] = tuple(f for f in flags.split("|") if f)
-                found = True
-            elif nodemask:
-                t["nodemask"] = nodemask
-            elif order:
-                t["order"] = int(order)
-            elif score_adj:
-                t["oom_score_adj"] = int(score_adj)
-            elif adj:
-                t["oom_adj"] = int(adj)
-        if not found:
+        fields = trigger_fields(s[at:])
+        t.update(fields)
+        if "gfp_mask" not in fields:
             self.unparsed += 1
 
     def cpu_line(self, s: str) -> None:
@@ -562,31 +540,33 @@ class _State:
         self.rows.append(row)
 
     def kill_line(self, s: str) -> None:
-        m = _KILL.search(s)
+        m = KILL_SCORE.search(s)
         if m is None:
             self.unparsed += 1
         elif self.selected_pid is None or self.score is None:
             self.selected_pid, self.selected_comm, self.score = int(m.group(1)), m.group(2), int(m.group(3))
 
     def killed_line(self, s: str) -> None:
-        m = _KILLED.search(s)
+        at = s.find("Killed process ")
+        m = KILLED.match(s, at) if at >= 0 else None
         if m is None:
             self.unparsed += 1
             return
-        pid = int(m.group(1))
+        pid = int(m.group("pid"))
         if self.killed is None:
-            self.killed = (pid, int(m.group(3)) if m.group(3) else None)
+            sizes = {key: int(number) for key, number, _ in KILLED_FIELD.findall(m.group("rest") or "")}
+            self.killed = (pid, sizes.get("total-vm", sizes.get("vsz")))
         if self.selected_pid is None:  # 5.1+: no "Kill process" line; the killed one was selected
-            self.selected_pid, self.selected_comm = pid, m.group(2)
+            self.selected_pid, self.selected_comm = pid, m.group("comm")
 
     def reaped_line(self, s: str) -> None:
-        m = _REAPED.search(s)
-        if m is None:
+        m = REAPER.search(s)
+        if m is None or m.group("pid") is None:
             if "reaped process" in s:
                 self.unparsed += 1
             return  # "oom_reaper: unable to reap pid:N" and others
-        anon, file, shmem = (int(g) * 1024 if g else None for g in m.group(3, 4, 5))
-        self.reaped.append((int(m.group(1)), anon, file, shmem))
+        anon, file, shmem = (int(g) * 1024 if g else None for g in m.group("anon", "file", "shmem"))
+        self.reaped.append((int(m.group("pid")), anon, file, shmem))
 
     # -- one line -------------------------------------------------------------------------
 
@@ -597,7 +577,7 @@ class _State:
                 self.in_stats[name] = int(value)
                 return
             self.in_stats = None
-        at = s.find(" invoked oom-killer:")  # first: a comm may start with anything
+        at = s.find(TRIGGER_AT.rstrip())  # first: a comm may start with anything
         if at >= 0:
             self.trigger_line(s, at)
             return
