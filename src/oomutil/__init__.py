@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
                           memory_cgroup_of, process_cgroup)
     from .events.parse import OomKillEvent, parse_lines, parse_text
     from .events.report import OomReport, reports
+    from .events.select import Selection
     from .why import ReportExplanation, explain_report
     from .events.reconcile import Gap, reconcile
     from .procfs.pressure import Pressure
@@ -97,6 +98,7 @@ _EXPORTS = {
     "DomainIndex": "victim",
     "parse_text": "events.parse",
     "reports": "events.report",
+    "Selection": "events.select",
     "OomReport": "events.report",
     "explain_report": "why",
     "ReportExplanation": "why",
