@@ -508,13 +508,17 @@ def _verdict(report: OomReport, kills: Sequence[OomKillEvent], m: MemorySplit, a
             room = sum(max(z.free_bytes - z.unusable_bytes - (z.min_bytes or 0) - z.reserve_bytes, 0)
                        for z in alloc.zones if z.allowed)
             short = any(z.below_min for z in alloc.zones if z.allowed) and _share(room, ram) < LOW_FREE_SHARE
+            where = (f"{_size(room)} above the min watermarks of the zones it may use"
+                     + (f", {_size(m.free_bytes)} free in all" if m.free_bytes is not None else ""))
         else:  # no zone lines (or no gfp_mask) to judge by: Mem-Info's free against RAM
             short = m.free_bytes is not None and _share(m.free_bytes, ram) < LOW_FREE_SHARE
+            where = f"{_size(m.free_bytes)} free"
         if swap_full and short:
             swap_text = "there was no swap" if no_swap else f"swap was full ({_size(swap_free)} of " \
                                                              f"{_size(swap_total)} free)"
             found["memory_exhausted"] = Finding(
-                "memory_exhausted", f"RAM ({_size(ram)}) was used up, {_size(m.free_bytes)} free, and {swap_text}.",
+                "memory_exhausted", f"RAM ({_size(ram)}) was used up where the allocation may take it ({where}), "
+                f"and {swap_text}.",
                 "Add RAM or swap, or give the largest consumer a memory cgroup limit so that it, not the machine, "
                 "runs out.")
     cause = _cause(found, large)

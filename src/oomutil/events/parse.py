@@ -497,9 +497,12 @@ class Assembler:
             self._keep(line)
             return
         if (self.keep_unkilled and r.texts and r.open and line.ident is None and line.seconds is None
-                and line.time is None and r.first is not None and r.first.time is not None):
+                and line.time is None and r.first is not None and r.first.time is not None
+                and len(text) - len(text.lstrip(" ")) != len(r.first.raw) - len(r.first.text)):
             # a line without the prefix every line of its report has: the rest of the line
-            # before, wrapped by a mail client (why only: events never joins lines)
+            # before, wrapped by a mail client (why only: events never joins lines).  Not the
+            # lines dmesg and journalctl indent by the prefix's width: the next lines of one
+            # message (a memcg's memory.stat block)
             r.texts[-1] = r.texts[-1].rstrip() + " " + text.strip()
             return
         if self.keep_unkilled and r.first is None and _HEADLESS(text):
