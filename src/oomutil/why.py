@@ -231,22 +231,21 @@ def _mask(report: OomReport) -> Optional[int]:
 
 
 def _requested_zone(mask: int, present: Sequence[str]) -> str:
-    """gfp_zone(): the highest zone the flags allow; a zone this machine lacks falls back
-    to the next one down that it has (OPT_ZONE_HIGHMEM is Normal without HighMem)."""
+    """gfp_zone(): the highest zone the flags allow, the index of lowmem_reserve[] the
+    watermarks are judged with (Movable even where it has no pages).  The OPT_ZONE_*
+    fall back to Normal in a config without that zone (no HighMem on 64-bit, no DMA32 on
+    32-bit): where the report prints no such zone, it is taken as absent."""
     if mask & _GFP_DMA:
         wanted = "DMA"
     elif mask & _GFP_DMA32:
         wanted = "DMA32"
     elif mask & _GFP_HIGHMEM and mask & _GFP_MOVABLE:
-        wanted = "Movable"
+        return "Movable"
     elif mask & _GFP_HIGHMEM:
         wanted = "HighMem"
     else:
-        wanted = "Normal"
-    for name in reversed(ZONE_ORDER[: ZONE_ORDER.index(wanted) + 1]):
-        if name in present:
-            return name
-    return wanted
+        return "Normal"
+    return wanted if wanted in present else "Normal"
 
 
 def _reserve_index(zone: str, zones: Sequence[Zone]) -> Optional[int]:
