@@ -230,3 +230,36 @@ def test_fragmentation_was_provoked(scenario):
 def test_fragmentation_report_gives_fragmentation(scenario):
     r = _report(scenario, "fragmentation")
     assert r["why"]["cause"] == "fragmentation", (r["why"]["cause"], r["why"]["summary"])
+
+
+# -- scenario_11_numa: zone_constrained, in a boot of its own with two NUMA nodes (numa_boot) -----
+
+CONFINED = [("cpuset", "CONSTRAINT_CPUSET", "mems_allowed=0,"),
+            ("mempolicy", "CONSTRAINT_MEMORY_POLICY", "nodemask=0,")]
+
+
+@pytest.mark.parametrize("kind, constraint, confined_by", CONFINED)
+def test_a_report_confined_to_one_node_gives_zone_constrained(numa_scenario, kind, constraint, confined_by):
+    """A hog confined to node 0 (a cpuset, a memory policy) fills it while node 1 stays
+    free: the kernel says so in its summary line, and why gives zone_constrained."""
+    numa = numa_scenario("scenario_11_numa")
+    assert numa.get("nodes") == [0, 1], numa
+    assert numa["tainted"] == 0, numa  # a socket per node: no topology WARN in the reports
+    r = numa[kind]
+    assert r["provoked"], r
+    assert "cause" in r["why"], r["why"]  # else why failed: its rc and stderr
+    why = r["why"]
+    summary = [line for line in r["lines"] if "oom-kill:constraint=" in line]
+    assert len(summary) == 1 and f"constraint={constraint}," in summary[0] and confined_by in summary[0], summary
+    assert why["constraint"] == constraint and [k["constraint"] for k in why["kills"]] == [constraint]
+    assert why["cause"] == "zone_constrained", (why["cause"], why["summary"])
+    assert why["kernel"].startswith("6.1.") and why["trigger"]["order"] == 0
+    _victim_ranks_first(r)
+    # the kernel prints the zones of the nodes the allocation may use only (show_mem's node
+    # filter): node 0's, all below min; node 1's free memory is in Mem-Info's free only
+    zones = why["zones"]
+    assert {z["node"] for z in zones} == {0} and all(z["below_min"] for z in zones), zones
+    elsewhere = why["memory"]["free_bytes"] - sum(z["free_bytes"] for z in zones)
+    assert elsewhere >= 0.2 * why["memory"]["ram_bytes"], (elsewhere, why["memory"])
+    assert r["node_free_kb_after"]["1"] << 10 > 200 << 20, r["node_free_kb_after"]  # node 1 stayed free
+    assert why["memory"]["ram_bytes"] > 600 << 20 and why["memory"]["swap_total_bytes"] == 0

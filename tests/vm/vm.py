@@ -14,7 +14,9 @@ Stdlib only (Python 3.9+), so any interpreter running pytest can drive it.
                      dependencies), then an overlay with /init, the checkout's src/oomutil
                      and the scenario directory.
     boot()        -> BootResult(data, console, seconds): runs QEMU (TCG), captures the serial
-                     console, returns the JSON the scenario printed between the markers.
+                     console, returns the JSON the scenario printed between the markers;
+                     ``nodes=2`` splits the VM's RAM and CPUs into two NUMA nodes (the
+                     zone_constrained reports of scenario_11_numa, in a boot of their own).
 
 Failures: ``Unavailable`` (a tool or the kernel package cannot be had: tests skip with
 the reason) and ``VmFailed`` (no JSON came back: timeout, crash, kernel panic; the message
@@ -757,14 +759,33 @@ def initramfs(modules: Sequence[str] = ("zram",), scenario_dir: str = SCENARIOS,
 
 # --------------------------------------------------------------------------- boot
 
-def qemu_command(kern: Kernel, image: str, append_extra: str = "") -> List[str]:
+def _numa_options(nodes: int) -> List[str]:
+    """QEMU options for ``nodes`` NUMA nodes (none for one): -smp with a socket per node,
+    MEMORY_MB split evenly (node 0 takes the rest), the CPUs of socket i on node i; the guest
+    reads them from the ACPI SRAT."""
+    if nodes <= 1:
+        return []
+    if CPUS % nodes or MEMORY_MB // nodes < 64:
+        raise ValueError(f"{nodes} NUMA nodes: {CPUS} CPUs and {MEMORY_MB} MiB do not split into them")
+    # a socket per node: CPUs of one socket on two nodes make the scheduler's topology check
+    # WARN ("llc-sibling CPU #0 is not on the same node") and taint the kernel
+    options: List[str] = ["-smp", f"{CPUS},sockets={nodes},cores={CPUS // nodes},threads=1"]
+    for node in range(nodes):
+        size = MEMORY_MB // nodes + (MEMORY_MB % nodes if node == 0 else 0)
+        cpus = ",".join(f"cpus={cpu}" for cpu in range(CPUS) if cpu // (CPUS // nodes) == node)
+        options += ["-object", f"memory-backend-ram,id=ram{node},size={size}M",
+                    "-numa", f"node,nodeid={node},{cpus},memdev=ram{node}"]
+    return options
+
+
+def qemu_command(kern: Kernel, image: str, append_extra: str = "", nodes: int = 1) -> List[str]:
     accel = os.environ.get("OOMUTIL_VM_ACCEL", "tcg")
     # log_buf_len: the ring buffer must keep every OOM report of a run (the events scenario
     # reconciles them with the counters); the default 128 KiB holds about twenty
     append = f"console=ttyS0 quiet panic=-1 oops=panic log_buf_len=8M {append_extra}".strip()
-    return [QEMU, "-accel", accel, "-cpu", "max", "-m", str(MEMORY_MB), "-smp", str(CPUS),
-            "-nographic", "-no-reboot", "-nic", "none",
-            "-kernel", kern.vmlinuz, "-initrd", image, "-append", append]
+    numa = _numa_options(nodes)  # with its own -smp (sockets)
+    return [QEMU, "-accel", accel, "-cpu", "max", "-m", str(MEMORY_MB), *(numa or ["-smp", str(CPUS)]),
+            "-nographic", "-no-reboot", "-nic", "none", "-kernel", kern.vmlinuz, "-initrd", image, "-append", append]
 
 
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-~]|[\x00-\x08\x0b-\x1f\x7f]")
@@ -821,16 +842,17 @@ def parse_console(console: str) -> dict:
 
 def boot(scenario_dir: str = SCENARIOS, entry: str = "run.py", timeout: float = DEFAULT_TIMEOUT,
          modules: Sequence[str] = ("zram",), args: Sequence[str] = (),
-         append_extra: str = "") -> BootResult:
+         append_extra: str = "", nodes: int = 1) -> BootResult:
     """Boot the VM once with the scenario directory in it, run ``python3 /scenarios/ENTRY``
-    and return what it printed between the markers.  QEMU is killed on timeout and never
-    outlives this call."""
+    and return what it printed between the markers.  ``nodes``: NUMA nodes of the VM (the
+    same RAM and CPUs, split between them).  QEMU is killed on timeout and never outlives
+    this call."""
     _require_tools()
     kern = kernel()
     image = initramfs(modules, scenario_dir, entry, args, kern)
     logs = cache_dir("console")
     log_path = os.path.join(logs, time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}.log")
-    argv = qemu_command(kern, image, append_extra)
+    argv = qemu_command(kern, image, append_extra, nodes)
     timed_out = 0.0
     started = time.monotonic()
     with open(log_path, "wb") as log:
