@@ -237,3 +237,11 @@ def test_the_bar_is_ascii_unless_the_locale_is_utf8(cli, monkeypatch):
         code, out, _ = cli("why", "--file", str(REPORTS / "oomanalyser-rhel7-3.10-global.txt"))
         bar = next(line for line in out.splitlines() if line.strip().startswith("[")).strip()[1:-1]
         assert code == 0 and ("█" in bar) == unicode and bar.isascii() != unicode
+
+
+def test_a_cpuset_oom_scales_adj_by_the_nodes_it_may_use(cli):
+    """constrained_alloc(): totalpages is the present pages of the allowed nodes + swap; the
+    report prints only those nodes' zones (node 0 of two: 15992 + 376832 kB present)."""
+    [doc] = _why(cli, "--file", str(REPORTS / "vm-6.1-cpuset.txt"))
+    assert doc["victim_check"]["totalpages"] == (15992 + 376832) // 4
+    assert doc["verdict"]["cause"] == "zone_constrained" and doc["constraint"] == "CONSTRAINT_CPUSET"

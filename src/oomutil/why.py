@@ -39,6 +39,7 @@ SWAP_FULL_SHARE = 0.05  # free swap below this part of the total counts as full
 LOW_FREE_SHARE = 0.02  # free memory (above the allowed zones' min + reserve; without zone lines, Mem-Info's
 #                        free) below this part of RAM: RAM counts as used up
 DEFAULT_PAGE_SIZE = 4096  # where nothing in the report gives it (x86, most arm64)
+_NODE_CONSTRAINTS = ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY")  # OOMs of some nodes only
 
 # Zone modifiers of a gfp_mask, the same bits since 2.6.x (include/linux/gfp.h, gfp_types.h
 # since 6.4: ___GFP_DMA 0x01, ___GFP_HIGHMEM 0x02, ___GFP_DMA32 0x04, ___GFP_MOVABLE 0x08),
@@ -167,7 +168,7 @@ def explain_report(report: OomReport, kills: Optional[Sequence[OomKillEvent]] = 
     memcg_oom = constraint == "CONSTRAINT_MEMCG" or (constraint is None and bool(report.memcg) and not manual)
     memory = _memory(report, page)
     allocation = None if memcg_oom or manual else _allocation(report, page)
-    tasks, check = _victim(report, kills, page, memcg_oom)
+    tasks, check = _victim(report, kills, page, memcg_oom, constraint)
     verdict = _verdict(report, kills, memory, allocation, constraint, memcg_oom, manual, request)
     return ReportExplanation(memory, allocation, tasks, check, verdict, manual, request)
 
@@ -328,10 +329,15 @@ def _era(report: OomReport) -> Tuple[Optional[str], bool]:
     return "5.9", True
 
 
-def _totalpages(report: OomReport, page: int, memcg_oom: bool) -> Optional[int]:
+def _totalpages(report: OomReport, page: int, memcg_oom: bool, constraint: Optional[str]) -> Optional[int]:
     """What oom_score_adj is scaled by: totalram_pages() + total_swap_pages system-wide
-    (managed pages: "pages RAM" minus "pages reserved"), mem_cgroup_get_max() in a memcg."""
+    (managed pages: "pages RAM" minus "pages reserved"), mem_cgroup_get_max() in a memcg,
+    and for a cpuset or mempolicy OOM the present pages of the nodes it may use + swap
+    (constrained_alloc()): the report prints those nodes' zones only (show_mem() filters
+    by the allocation's nodes), so their present: sizes add up to it."""
     swap = (report.swap_total_bytes or 0) // page
+    if constraint in _NODE_CONSTRAINTS and report.zones and all(z.present_bytes is not None for z in report.zones):
+        return sum(z.present_bytes or 0 for z in report.zones) // page + swap
     if memcg_oom:
         counters = {c.name: c for c in report.memcg}
         mem = counters.get("memory")
@@ -354,10 +360,10 @@ def _adj(task: Task) -> Optional[int]:
     return oom_adj_to_score_adj(task.oom_adj) if task.oom_adj is not None else None
 
 
-def _victim(report: OomReport, kills: Sequence[OomKillEvent], page: int,
-            memcg_oom: bool) -> Tuple[Tuple[RankedTask, ...], VictimCheck]:
+def _victim(report: OomReport, kills: Sequence[OomKillEvent], page: int, memcg_oom: bool,
+            constraint: Optional[str]) -> Tuple[Tuple[RankedTask, ...], VictimCheck]:
     era, last_wins = _era(report)
-    total = _totalpages(report, page, memcg_oom)
+    total = _totalpages(report, page, memcg_oom, constraint)
     killed = next((k.pid for k in kills if k.killer == "kernel"), None)
     if killed is None and report.unkilled == "cut":  # the log ends before the kill: the one chosen
         killed = report.selected_pid
@@ -449,7 +455,7 @@ def _verdict(report: OomReport, kills: Sequence[OomKillEvent], m: MemorySplit, a
             "memcg_limit", f"The memory cgroup {path or '(not named in the report)'} {usage}.",
             "Raise the cgroup's limit (memory.max, memory.limit_in_bytes, a pod's resources.limits.memory) or "
             "make its processes use less: the limit ran out, not the machine.")
-    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
+    if constraint in _NODE_CONSTRAINTS:
         what = "cpuset" if constraint == "CONSTRAINT_CPUSET" else "memory policy (mbind/set_mempolicy)"
         found["zone_constrained"] = Finding(
             "zone_constrained", f"The allocation was confined by a {what} ({constraint}) to some nodes only.",
@@ -457,7 +463,9 @@ def _verdict(report: OomReport, kills: Sequence[OomKillEvent], m: MemorySplit, a
     if alloc is not None and not manual:
         allowed = [z for z in alloc.zones if z.allowed]
         usable_free = sum(max(z.free_bytes - z.unusable_bytes, 0) for z in allowed)
-        total_free = sum(z.free_bytes for z in alloc.zones)
+        # the report prints the zones of the nodes it may use only: Mem-Info's free counts
+        # every node (a cpuset or mempolicy OOM cut before its oom-kill: line)
+        total_free = max(sum(z.free_bytes for z in alloc.zones), m.free_bytes or 0)
         unusable = total_free - usable_free
         if "zone_constrained" not in found and ram and unusable >= UNUSABLE_FREE_SHARE * ram and any(
                 z.below_min for z in allowed):
@@ -513,10 +521,12 @@ def _verdict(report: OomReport, kills: Sequence[OomKillEvent], m: MemorySplit, a
             short = m.free_bytes is not None and _share(m.free_bytes, ram) < LOW_FREE_SHARE
             where = f"{_size(m.free_bytes)} free"
         if swap_full and short:
+            subject = ("The memory of the nodes it may use" if constraint in _NODE_CONSTRAINTS
+                       else f"RAM ({_size(ram)})")
             swap_text = "there was no swap" if no_swap else f"swap was full ({_size(swap_free)} of " \
                                                              f"{_size(swap_total)} free)"
             found["memory_exhausted"] = Finding(
-                "memory_exhausted", f"RAM ({_size(ram)}) was used up where the allocation may take it ({where}), "
+                "memory_exhausted", f"{subject} was used up where the allocation may take it ({where}), "
                 f"and {swap_text}.",
                 "Add RAM or swap, or give the largest consumer a memory cgroup limit so that it, not the machine, "
                 "runs out.")
