@@ -120,8 +120,9 @@ def _document(r, x) -> dict:
             "swap_usage_bytes": m.memcg_swap_usage_bytes, "swap_limit_bytes": m.memcg_swap_limit_bytes,
             "stats": dict(r.memcg_stats)} if swap is not None or mem is not None else None,
         "hugepages": as_plain(list(r.hugepages)),
-        # the report's own numbers, as printed: every Mem-Info counter (pages), the free lists
-        "mem_info_pages": dict(r.mem_info_pages), "free_areas": as_plain(list(r.free_areas)),
+        # the report's own numbers, as printed: every Mem-Info counter (pages); the free lists
+        # are in the library's OomReport (free_areas), too bulky for every report here
+        "mem_info_pages": dict(r.mem_info_pages),
         "pagecache_pages": r.pagecache_pages, "swap_cache_pages": r.swap_cache_pages,
         "page_size": page,
         "tasks": as_plain(list(x.tasks)),
