@@ -34,6 +34,14 @@ def register(sub, parents, help_text: str) -> None:
                    "the journal (--source journal), or the one --file, followed as tail -F does (rotation too)")
 
 
+def window_error(args, command: str):
+    """A usage error for an --until before --since (events and why), else None."""
+    if args.since is not None and args.until is not None and args.until < args.since:
+        return usage_error(command, f"--until ({args.until.isoformat(timespec='seconds')}) is before --since "
+                           f"({args.since.isoformat(timespec='seconds')}): no time is in both")
+    return None
+
+
 def source_args(p) -> None:
     """The log to read and the time window: events and why take the same."""
     p.add_argument("--file", action="append", metavar="PATH",
@@ -79,9 +87,9 @@ def run(args) -> int:
     from ..root import Root
 
     root = Root(args.root)
-    if args.since is not None and args.until is not None and args.until < args.since:
-        return usage_error("events", f"--until ({args.until.isoformat(timespec='seconds')}) is before --since "
-                      f"({args.since.isoformat(timespec='seconds')}): no time is in both")
+    error = window_error(args, "events")
+    if error is not None:
+        return error
     if args.cgroup is not None:
         from ..cgroups import resolve_cgroup
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from . import examples, fail, usage_error
+from . import examples, fail
 from ._args import pid_arg
 from ._output import format_table, human_bytes, print_json, print_lines, printable
 
@@ -39,12 +39,12 @@ def run(args) -> int:
     from ..events.select import Selection, dated
     from ..root import Root
     from ..why import explain_report
-    from .events import history
+    from .events import history, window_error
 
     root = Root(args.root)
-    if args.since is not None and args.until is not None and args.until < args.since:
-        return usage_error("why", f"--until ({args.until.isoformat(timespec='seconds')}) is before --since "
-                           f"({args.since.isoformat(timespec='seconds')}): no time is in both")
+    error = window_error(args, "why")
+    if error is not None:
+        return error
     events, _ = history(args, root, keep_texts=True)
     window = Selection(since=args.since, until=args.until)
     everything = list(reports(dated(events, None if args.file else root, args.utc)))

@@ -328,11 +328,16 @@ CASES = [("memcg", memcg), ("sysrq", sysrq), ("hugepages", hugepages), ("global_
 
 
 def run(only=None):
+    return run_cases("scenario_10_reports", CASES, {}, only)
+
+
+def run_cases(scenario, cases, results, only=None):
+    """Each (name, case) of ``cases`` (those in ``only``), into ``results``, with this process
+    at oom_score_adj -1000 meanwhile: the scenario outlives every kill it provokes."""
     adj = read("/proc/self/oom_score_adj").strip()
     write("/proc/self/oom_score_adj", "-1000")
-    results = {}
     try:
-        for name, case in CASES:
+        for name, case in cases:
             if only and name not in only:
                 continue
             started = time.monotonic()
@@ -341,7 +346,7 @@ def run(only=None):
             except Exception:  # noqa: BLE001 -- one case's failure is its result
                 results[name] = {"provoked": False, "error": traceback.format_exc()}
             results[name]["seconds"] = round(time.monotonic() - started, 1)
-            sys.stderr.write(f"scenario_10_reports: {name} in {results[name]['seconds']} s\n")
+            sys.stderr.write(f"{scenario}: {name} in {results[name]['seconds']} s\n")
     finally:
         write("/proc/self/oom_score_adj", adj)
     return results

@@ -18,12 +18,9 @@ its ``finally``.
 from __future__ import annotations
 
 import os
-import sys
-import time
-import traceback
 
 from _oom import CGROUP2, make_cgroup, read, remove_cgroup, write
-from scenario_10_reports import _HOG, _meminfo, _provoke
+from scenario_10_reports import _HOG, _meminfo, _provoke, run_cases
 
 NODES = "/sys/devices/system/node"
 
@@ -86,21 +83,6 @@ def run(only=None):
     nodes = _nodes()
     if len(nodes) < 2:
         return {"skip": f"one NUMA node ({nodes}): runs in the NUMA boot (vm.boot(nodes=2))"}
-    adj = read("/proc/self/oom_score_adj").strip()
-    write("/proc/self/oom_score_adj", "-1000")
     results = {"nodes": nodes, "node_free_kb_before": _node_free_kb(), "mem_total_kb": _meminfo()["MemTotal"],
                "tainted": int(read("/proc/sys/kernel/tainted"))}
-    try:
-        for name, case in CASES:
-            if only and name not in only:
-                continue
-            started = time.monotonic()
-            try:
-                results[name] = case()
-            except Exception:  # noqa: BLE001 -- one case's failure is its result
-                results[name] = {"provoked": False, "error": traceback.format_exc()}
-            results[name]["seconds"] = round(time.monotonic() - started, 1)
-            sys.stderr.write(f"scenario_11_numa: {name} in {results[name]['seconds']} s\n")
-    finally:
-        write("/proc/self/oom_score_adj", adj)
-    return results
+    return run_cases("scenario_11_numa", CASES, results, only)
