@@ -169,6 +169,11 @@ def history(args, root, keep_texts: bool = False):
     from ..events.sources import KmsgReader, journal_json_lines, journal_lines, read_file
     from . import fail
 
+    def parse(lines, source, doubtful, cut):  # lines, or a whole text (the fast path)
+        kept = dict(keep_lines=getattr(args, "lines", False), doubtful=doubtful, cut=cut, keep_texts=keep_texts,
+                    keep_unkilled=keep_texts)
+        return parse_text(lines, source, **kept) if isinstance(lines, str) else list(parse_lines(lines, source, **kept))
+
     events = []
     if args.file:
         for path in args.file:
@@ -177,11 +182,9 @@ def history(args, root, keep_texts: bool = False):
             doubtful: list = []
             cut: list = []
             if text.lstrip().startswith("{"):
-                found = list(parse_lines(journal_json_lines(text.split("\n")), source, getattr(args, "lines", False), doubtful, cut=cut,
-                                         keep_texts=keep_texts, keep_unkilled=keep_texts))
+                found = parse(journal_json_lines(text.split("\n")), source, doubtful, cut)
             else:
-                found = parse_text(text, source, getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts,
-                                   keep_unkilled=keep_texts)
+                found = parse(text, source, doubtful, cut)
             _say_what_was_not_found(source, found, doubtful, cut)
             events += found
         return events, []  # a file is not this machine's log: nothing to reconcile
@@ -197,15 +200,13 @@ def history(args, root, keep_texts: bool = False):
     if args.source == "journal":
         _journal_of_this_machine(root)
         since = None if args.since is None else max(0.0, time.time() - args.since.timestamp())
-        events = list(parse_lines(journal_lines(since), "journal", getattr(args, "lines", False), doubtful, cut=cut,
-                                  keep_texts=keep_texts, keep_unkilled=keep_texts))
+        events = parse(journal_lines(since), "journal", doubtful, cut)
         _say_what_was_not_found("the journal", events, doubtful, cut)
         return events, []
     if args.source == "kmsg":
         reader = KmsgReader(root)
     try:
-        events = list(parse_lines(reader.records(), "kmsg", getattr(args, "lines", False), doubtful, cut=cut, keep_texts=keep_texts,
-                                  keep_unkilled=keep_texts))
+        events = parse(reader.records(), "kmsg", doubtful, cut)
     finally:
         reader.close()
     _say_what_was_not_found("the kernel log (/dev/kmsg)", events, doubtful, cut)
