@@ -356,14 +356,14 @@ def test_systemd_oomd_defaults_and_drop_ins(tmp_path):
     (k,) = posture(root).userspace_killers
     assert k.config == "/usr/lib/systemd/oomd.conf" and k.settings == {
         "SwapUsedLimit": "80%", "DefaultMemoryPressureLimit": "50%", "DefaultMemoryPressureDurationSec": "30s",
-        "ManagedOOM": "none"}
+        "ManagedOOMSwap": "none", "ManagedOOMMemoryPressure": "none"}
     assert not k.kills and "systemd-oomd running, set not to kill" in finding(root, "OOM003").detail
     # a unit that hands its cgroup to systemd-oomd (as Fedora's drop-ins do) makes it act
     drop_in = Path(root) / "usr/lib/systemd/system/user@.service.d/10-oomd-user-service-defaults.conf"
     drop_in.parent.mkdir(parents=True)
     drop_in.write_text("[Service]\nManagedOOMMemoryPressure=kill\nManagedOOMMemoryPressureLimit=50%\n")
     (k,) = posture(root).userspace_killers
-    assert k.kills and k.settings["ManagedOOM"] == "user@.service" and finding(root, "OOM003") is None
+    assert k.kills and k.settings["ManagedOOMMemoryPressure"] == "user@.service" and finding(root, "OOM003") is None
 
 
 def test_fedoras_earlyoom_config_a_masked_unit_and_odd_oomd_json(tmp_path):

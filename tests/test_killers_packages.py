@@ -80,7 +80,7 @@ def test_installed_enabled_not_running(host):
     assert o.config == "/etc/systemd/oomd.conf" and o.kills  # Debian's drop-ins hand -.slice and user@ to it
     assert o.settings == {"SwapUsedLimit": "90%", "DefaultMemoryPressureLimit": "60%",
                           "DefaultMemoryPressureDurationSec": "20s",  # /usr/lib/systemd/oomd.conf.d/10-oomd-defaults.conf
-                          "ManagedOOM": "-.slice, user@.service"}
+                          "ManagedOOMSwap": "-.slice", "ManagedOOMMemoryPressure": "user@.service"}
     lm = found["low-memory-monitor"]
     assert (lm.enabled, lm.config, lm.kills) == (False, None, False)  # no .wants link made; no config shipped
     f = next(f for f in run_checks(posture(str(host))).findings if f.code == "OOM003")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._record import Record
 from ._units import human_bytes
+from .killers import SWAP_ONLY, acts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -134,12 +135,13 @@ def _commit_limit(p: Posture) -> Result:
 def _no_swap_no_killer(p: Posture) -> Result:
     m = _need(p.meminfo, "no /proc/meminfo")
     swap = _need(m.swap_total_bytes, "no SwapTotal in /proc/meminfo")
-    acting = [k.name for k in p.userspace_killers if k.running and k.kills]
+    acting = [k.name for k in p.userspace_killers if acts(k, swap)]
     if swap or acting:
         return None
     if not p.view.complete:
         raise _Missing(_PARTIAL)
-    idle = [f"{k.name} {'running, set not to kill' if k.running else 'installed, not running'}"
+    idle = [f"{k.name} " + ((f"running, {SWAP_ONLY}" if k.kills else "running, set not to kill") if k.running
+                            else "installed, not running")
             for k in p.userspace_killers]
     return "warning", "no swap, no userspace OOM killer running" + (f" ({'; '.join(idle)})" if idle else ""), ()
 

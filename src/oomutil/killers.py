@@ -14,7 +14,8 @@ or key names) with its built-in defaults filled in, so "what it does here" is co
   (0.1) of /etc/nohang/nohang.conf or nohang-desktop.conf (or its ``-c`` file).
 - systemd-oomd: [OOM] SwapUsedLimit (90%), DefaultMemoryPressureLimit (60%),
   DefaultMemoryPressureDurationSec (30s) of oomd.conf and its drop-ins (oomd.conf(5)); it
-  acts only on units with ManagedOOMSwap= or ManagedOOMMemoryPressure=.
+  acts only on units with ManagedOOMSwap=kill or ManagedOOMMemoryPressure=kill, and the swap
+  rule never without swap (``oomd_swap_free_below()``: free < total * share, 0 < 0).
 - oomd: the detectors of each ruleset of /etc/oomd/oomd.json (or its ``--config``).
 - low-memory-monitor: /etc/low-memory-monitor.conf [Configuration] TriggerKernelOom; it
   only warns unless that is true (its default is false).
@@ -41,7 +42,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
     from .rank import ProcessRecord
 
-__all__ = ["UserspaceKiller", "userspace_killers", "parse_earlyoom_args", "parse_config"]
+__all__ = ["UserspaceKiller", "userspace_killers", "parse_earlyoom_args", "parse_config", "acts", "SWAP_ONLY"]
 
 
 class UserspaceKiller(Record):
@@ -269,12 +270,27 @@ def _systemd_oomd(root: Root) -> Tuple[Optional[str], Dict[str, str]]:
 
 
 _MANAGED = re.compile(rb"^\s*ManagedOOM(Swap|MemoryPressure)\s*=\s*kill\s*$", re.M)
+_MANAGED_KEYS = ("ManagedOOMSwap", "ManagedOOMMemoryPressure")
+# why a running systemd-oomd set to kill still cannot act here (the finding and report say it)
+SWAP_ONLY = "only ManagedOOMSwap=kill, which never acts without swap"
 
 
-def _managed_units(root: Root) -> List[str]:
-    """The units (and drop-ins) that hand a cgroup to systemd-oomd (ManagedOOMSwap=kill or
-    ManagedOOMMemoryPressure=kill, systemd.resource-control(5)): without one it kills nothing."""
-    found = []
+def acts(killer: UserspaceKiller, swap_total_bytes: Optional[int]) -> bool:
+    """Can ``killer`` kill on this machine: running, set to kill, and for systemd-oomd not
+    only by its swap rule on a host without swap (systemd oomd_swap_free_below(): with
+    SwapTotal 0 the test is 0 < 0)."""
+    if not (killer.running and killer.kills):
+        return False
+    if killer.name == "systemd-oomd" and not swap_total_bytes:
+        return killer.settings.get("ManagedOOMMemoryPressure", "none") != "none"
+    return True
+
+
+def _managed_units(root: Root) -> Dict[str, List[str]]:
+    """The units (and drop-ins) that hand a cgroup to systemd-oomd, by setting
+    (ManagedOOMSwap=kill, ManagedOOMMemoryPressure=kill, systemd.resource-control(5)):
+    without one it kills nothing."""
+    found: Dict[str, List[str]] = {key: [] for key in _MANAGED_KEYS}
     for parts in _UNIT_DIRS:
         base = root.file(*parts)
         try:
@@ -292,10 +308,13 @@ def _managed_units(root: Root) -> List[str]:
                 continue
             for path in paths:
                 data = _read(path) if os.path.isfile(path) else None
-                if data and _MANAGED.search(data):
-                    found.append(name[:-2] if name.endswith(".d") else name)
-                    break
-    return sorted(set(found))
+                for m in _MANAGED.finditer(data or b""):
+                    found["ManagedOOM" + m.group(1).decode()].append(name[:-2] if name.endswith(".d") else name)
+    return {key: sorted(set(units)) for key, units in found.items()}
+
+
+def _listed(units: List[str]) -> str:
+    return ", ".join(units[:3]) + (f" and {len(units) - 3} more" if len(units) > 3 else "") if units else "none"
 
 
 def shell_words(line: str) -> List[str]:
@@ -314,9 +333,9 @@ def _config(root: Root, known: _Known, args: Sequence[str], unit: Optional[str])
     if name == "systemd-oomd":
         path, settings = _systemd_oomd(root)
         managed = _managed_units(root)
-        settings["ManagedOOM"] = ", ".join(managed[:3]) + (f" and {len(managed) - 3} more" if len(managed) > 3 else "") \
-            if managed else "none"
-        return path, settings, bool(managed)
+        for key in _MANAGED_KEYS:
+            settings[key] = _listed(managed[key])
+        return path, settings, any(managed.values())
     given = _option(args, "-c", "--config", "-C")
     candidates = [root.file(given.lstrip("/"))] if given else []
     etc = [root.etc(c) for c in known.configs]

@@ -268,16 +268,19 @@ def _cgroups(p: Posture) -> str:
 
 def _killers(p: Posture) -> List[str]:
     """One line per killer found (wrapped by the caller)."""
-    from ..killers import UserspaceKiller
+    from ..killers import SWAP_ONLY, UserspaceKiller, acts
 
     if not p.userspace_killers:
         return ["none (earlyoom, nohang, systemd-oomd, oomd, low-memory-monitor, kubelet)"]
+    swap = p.meminfo.swap_total_bytes if p.meminfo is not None else None
 
     def one(k: UserspaceKiller) -> str:
         state = (f"running (pid {', '.join(map(str, k.pids[:2]))})" if k.running else
                  "installed, not running" + (", enabled" if k.enabled else ""))
         if k.running and not k.kills:
             state += ", set not to kill"
+        elif k.running and not acts(k, swap):
+            state += f", {SWAP_ONLY.replace('never acts', 'cannot act')}"
         # earlyoom's are options (-m 10,5), the others' keys of a file (SwapUsedLimit=90%)
         settings = ", ".join(f"{key}{' ' if key.startswith('-') else '='}{value}" for key, value in k.settings.items())
         return f"{k.name} {state}" + (f": {settings}" if settings else "")
