@@ -150,8 +150,11 @@ class Process:
         Without CAP_SYS_RESOURCE a process's value can go up, and down only to the lowest
         value a privileged process set for it (the kernel's oom_score_adj_min, 0 unless set,
         not shown in /proc): lower raises AccessDenied saying so.  InvalidValue outside
-        -1000..1000.  The kernel applies it to the whole thread group, and since 4.7 to every
-        process sharing its memory (vfork children)."""
+        -1000..1000.  The kernel applies it to the whole thread group, and since 4.8 to every
+        process sharing its memory through clone(CLONE_VM) without CLONE_THREAD or
+        CLONE_VFORK (fs/proc/base.c __set_oom_adj(); since 5.10 only for an mm that
+        kernel/fork.c copy_oom_score_adj() flagged MMF_MULTIPROCESS); a vfork child keeps its
+        own value, and a write to it changes nobody else."""
         if isinstance(value, bool) or not isinstance(value, int) or not -1000 <= value <= 1000:
             raise InvalidValue(f"oom_score_adj {value!r} is outside -1000..1000", pid=self.pid)
         with self.oneshot():

@@ -141,20 +141,101 @@ def test_run_sets_the_value_and_passes_the_status_through():
     assert missing.returncode == 127 and "command not found" in missing.stderr
 
 
-def test_a_process_sharing_the_memory_changes_along_and_is_named(tmp_path):
-    from helpers import build_program
+SHARERS_C = r"""
+/* sharers clone|vfork: a child that shares this process's memory, made with
+ * clone(CLONE_VM) (no CLONE_THREAD, no CLONE_VFORK) or with CLONE_VM|CLONE_VFORK (what
+ * vfork() does: the parent waits until the child exits).  The child prints
+ * "ready PARENT CHILD" and waits for stdin to close, then exits. */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-    exe = build_program("shared_mm", tmp_path)
-    proc = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        _, parent, child = proc.stdout.readline().split()
-        out = run_oomutil("adj", "-p", parent, "-n", "300")
-        assert out.returncode == 0, out.stderr
-        assert read_int(f"/proc/{child}/oom_score_adj") == 300  # the kernel set both (4.7+)
-        assert f"  pid {child} (shared_mm) changed with it: it shares its memory (vfork)" in out.stdout
-    finally:
+static char stack[1 << 16];
+
+static int child_main(void *arg) {
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "ready %d %d\n", (int)getppid(), (int)getpid());
+    write(1, buf, n);
+    while (read(0, buf, sizeof buf) > 0)
+        ;
+    _exit(0);
+}
+
+int main(int argc, char **argv) {
+    int flags = CLONE_VM | SIGCHLD;
+    if (argc > 1 && strcmp(argv[1], "vfork") == 0)
+        flags |= CLONE_VFORK;
+    int child = clone(child_main, stack + sizeof stack, flags, NULL);
+    if (child < 0) {
+        perror("clone");
+        return 1;
+    }
+    waitpid(child, NULL, 0);
+    return 0;
+}
+"""
+
+
+@pytest.fixture
+def sharers(tmp_path):
+    """Start the sharers program (``start("clone")`` or ``start("vfork")``): (parent, child)
+    pids; each is ended (stdin closed) and reaped afterwards."""
+    import shutil
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler (cc) to build the CLONE_VM / vfork test program")
+    (tmp_path / "sharers.c").write_text(SHARERS_C)
+    subprocess.run([cc, "-O2", "-o", str(tmp_path / "sharers"), str(tmp_path / "sharers.c")], check=True)
+    started = []
+
+    def start(how):
+        proc = subprocess.Popen([str(tmp_path / "sharers"), how], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+        started.append(proc)
+        ready, parent, child = proc.stdout.readline().split()
+        assert ready == "ready" and int(parent) == proc.pid
+        return int(parent), int(child)
+
+    yield start
+    for proc in started:
         proc.stdin.close()
         proc.wait(timeout=10)
+
+
+def test_a_clone_vm_child_changes_along_and_is_named(sharers):
+    """fs/proc/base.c __set_oom_adj() (4.8+): a write reaches every other process of the mm
+    when kernel/fork.c copy_oom_score_adj() flagged it MMF_MULTIPROCESS: clone(CLONE_VM)
+    without CLONE_THREAD or CLONE_VFORK."""
+    parent, child = sharers("clone")
+    out = run_oomutil("adj", "-p", parent, "-n", "300")
+    assert out.returncode == 0, out.stderr
+    assert read_int(f"/proc/{child}/oom_score_adj") == 300  # the kernel set both
+    assert (f"  pid {child} (sharers) changed with it: it shares its memory "
+            "(clone(CLONE_VM) without CLONE_THREAD or CLONE_VFORK)") in out.stdout
+    assert "vfork" not in out.stdout.replace("CLONE_VFORK", "")
+    back = run_oomutil("adj", "-p", child, "-n", "350")  # and the other way
+    assert back.returncode == 0 and read_int(f"/proc/{parent}/oom_score_adj") == 350
+    assert f"  pid {parent} (sharers) changed with it" in back.stdout
+
+
+def test_a_vfork_child_does_not_change_along(sharers):
+    """A vfork child (CLONE_VM|CLONE_VFORK) shares the memory but keeps its own value:
+    __set_oom_adj() skips tasks with vfork_done, and copy_oom_score_adj() does not flag the
+    mm for a vfork, so neither side's write reaches the other."""
+    parent, child = sharers("vfork")
+    out = run_oomutil("adj", "-p", parent, "-n", "300")
+    assert out.returncode == 0, out.stderr
+    assert read_int(f"/proc/{parent}/oom_score_adj") == 300
+    assert read_int(f"/proc/{child}/oom_score_adj") == 0
+    assert "changed with it" not in out.stdout
+    out = run_oomutil("adj", "-p", child, "-n", "600")
+    assert out.returncode == 0 and "changed with it" not in out.stdout
+    assert (read_int(f"/proc/{child}/oom_score_adj"), read_int(f"/proc/{parent}/oom_score_adj")) == (600, 300)
 
 
 def test_the_legacy_oom_adj_is_written_with_the_kernels_mapping(sleeper):

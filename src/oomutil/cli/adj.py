@@ -84,8 +84,9 @@ def _show(args, root, pids) -> int:
 
 
 def _set(args, root, pids) -> int:
-    """Write, read back, and name the processes that changed along (since 4.7 the kernel
-    sets every process that shares the memory: vfork children)."""
+    """Write, read back, and name the processes that changed along (since 4.8 the kernel
+    sets every process that shares the memory through clone(CLONE_VM) without CLONE_THREAD
+    or CLONE_VFORK; a vfork child keeps its own value)."""
     from ..errors import OomutilError
     from ..process import Process
     from ..rank import oom_score_adj_by_pid
@@ -112,7 +113,8 @@ def _set(args, root, pids) -> int:
                      "oom_score_before": score, "oom_score_after": new_score, "changed_along": along})
         if not args.json:
             print_lines([f"pid {pid} ({name}): oom_score_adj {adj} -> {new_adj}, oom_score {score} -> {new_score}"]
-                        + [f"  pid {q['pid']} ({q['comm']}) changed with it: it shares its memory (vfork)"
+                        + [f"  pid {q['pid']} ({q['comm']}) changed with it: it shares its memory "
+                           "(clone(CLONE_VM) without CLONE_THREAD or CLONE_VFORK)"
                            for q in along])
     if args.json:
         print_json(done)
