@@ -235,17 +235,19 @@ def _kill_allocating_task(p: Posture) -> Result:
     return "warning", f"oom_kill_allocating_task={value}", ()
 
 
-@_check("OOM009", "warning", "overcommit_memory=1 with no memory limits",
-        "Every allocation succeeds, so nothing refuses memory early, and without a memory cgroup "
-        "limit every OOM is system-wide and may take any process on the machine.",
-        "Put workloads in memory cgroups with limits (systemd MemoryMax=, container limits), or "
-        "use overcommit_memory=0.")
+@_check("OOM009", "info", "overcommit_memory=1 with no memory limits",
+        "Mode 1 grants every request; mode 0, the default, refuses only a single request larger "
+        "than RAM + swap, so the two run out of memory alike (only mode 2 refuses early, at "
+        "CommitLimit). What matters more: without a memory cgroup limit every OOM is "
+        "system-wide and may take any process on the machine.",
+        "Put workloads in memory cgroups with limits (systemd MemoryMax=, container limits); "
+        "switching to overcommit_memory=0 changes little.")
 def _always_overcommit_unlimited(p: Posture) -> Result:
     mode = _vm(p, "overcommit_memory")
     if mode != 1 or any(g.limit_bytes is not None for g in p.limited_cgroups if g.path != "/"):
         return None
     where = "no memory cgroup has a limit" if p.cgroups.memory_version else "no memory cgroup controller"
-    return "warning", f"overcommit_memory=1 and {where}", ()
+    return "info", f"overcommit_memory=1 and {where}", ()
 
 
 @_check("OOM010", "info", "the kernel logs no task table on OOM kills",
