@@ -8,7 +8,8 @@ under the root, where readable.  Settings are given in each tool's own words (it
 or key names) with its built-in defaults filled in, so "what it does here" is complete:
 
 - earlyoom: ``-m PERCENT[,KILL]`` / ``-s PERCENT[,KILL]`` (MemAvailable, SwapFree; default
-  10 and, for KILL, half of PERCENT), ``-M`` / ``-S`` in KiB; from its command line, else
+  10 and, for KILL, half of PERCENT), ``-M`` / ``-S`` in KiB, ``--dryrun`` (it then never
+  kills); from its command line, else
   EARLYOOM_ARGS in /etc/default/earlyoom (Debian) or /etc/sysconfig/earlyoom (Fedora).
 - nohang: the ``soft_``/``hard_threshold_*`` keys (0.2+) or ``*_min_sigterm``/``*_sigkill``
   (0.1) of /etc/nohang/nohang.conf or nohang-desktop.conf (or its ``-c`` file).
@@ -108,19 +109,35 @@ def parse_config(data: bytes) -> Dict[str, Dict[str, str]]:
     return sections
 
 
+_EARLYOOM_LONG_VALUED = ("prefer", "avoid", "ignore")  # earlyoom's long options with a value
+
+
 def parse_earlyoom_args(args: Sequence[str]) -> Dict[str, str]:
     """earlyoom's thresholds from its arguments, defaults filled in: ``-m 10,5`` means
-    SIGTERM below 10 % MemAvailable, SIGKILL below 5 % (KILL defaults to half of PERCENT)."""
+    SIGTERM below 10 % MemAvailable, SIGKILL below 5 % (KILL defaults to half of PERCENT).
+    ``--dryrun`` (or a prefix of it, as getopt_long allows) comes out as ``"--dryrun": ""``:
+    that earlyoom never kills."""
     given: Dict[str, str] = {}
+    dry = False
     i = 0
     while i < len(args):
         arg = args[i]
-        if len(arg) >= 2 and arg[0] == "-" and arg[1] in "msMS" and not arg.startswith("--"):
+        if arg == "--":  # getopt: the end of the options
+            break
+        if arg.startswith("--"):  # getopt_long takes any unambiguous prefix of a long option
+            name, eq, _ = arg[2:].partition("=")
+            if name and any(long.startswith(name) for long in _EARLYOOM_LONG_VALUED) and not eq:
+                i += 2  # --prefer REGEX: the next word is its value, whatever it looks like
+                continue
+            dry = dry or (bool(name) and "dryrun".startswith(name))
+            i += 1
+            continue
+        if len(arg) >= 2 and arg[0] == "-" and arg[1] in "msMS":
             value = arg[2:] or (args[i + 1] if i + 1 < len(args) else "")
             i += 1 if arg[2:] else 2
             given[arg[:2]] = value
             continue
-        i += 1
+        i += 2 if arg in ("-N", "-r") else 1
     settings = {}
     for percent, size in (("-m", "-M"), ("-s", "-S")):
         if percent in given or size not in given:
@@ -129,6 +146,8 @@ def parse_earlyoom_args(args: Sequence[str]) -> Dict[str, str]:
         if size in given:
             term, _, kill = given[size].partition(",")
             settings[size] = f"{term},{kill or _half(term)}"
+    if dry:
+        settings["--dryrun"] = ""  # "dry run (do not kill any processes)": it never kills
     return settings
 
 
@@ -348,7 +367,8 @@ def _config(root: Root, known: _Known, args: Sequence[str], unit: Optional[str])
         shown = _shown(root, path)
         if name == "earlyoom":  # a running earlyoom's own arguments win over the file's
             line = parse_config(data).get("", {}).get("EARLYOOM_ARGS", "")
-            return shown, parse_earlyoom_args(args[1:] if args else shell_words(line)), True
+            settings = parse_earlyoom_args(args[1:] if args else shell_words(line))
+            return shown, settings, "--dryrun" not in settings
         if name == "nohang":
             return shown, nohang_settings(parse_config(data)), True
         if name == "oomd":
@@ -360,7 +380,8 @@ def _config(root: Root, known: _Known, args: Sequence[str], unit: Optional[str])
             settings = kubelet_settings(args, decode(data))
             return shown, settings, "memory.available" in settings["eviction-hard"]
     if name == "earlyoom":
-        return None, parse_earlyoom_args(args[1:]), True
+        settings = parse_earlyoom_args(args[1:])
+        return None, settings, "--dryrun" not in settings
     if name == "low-memory-monitor":
         return None, {"TriggerKernelOom": "false"}, False
     if name == "kubelet":

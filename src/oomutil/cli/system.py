@@ -282,7 +282,8 @@ def _killers(p: Posture) -> List[str]:
         elif k.running and not acts(k, swap):
             state += f", {SWAP_ONLY.replace('never acts', 'cannot act')}"
         # earlyoom's are options (-m 10,5), the others' keys of a file (SwapUsedLimit=90%)
-        settings = ", ".join(f"{key}{' ' if key.startswith('-') else '='}{value}" for key, value in k.settings.items())
+        settings = ", ".join(key if key.startswith("-") and not value else
+                             f"{key}{' ' if key.startswith('-') else '='}{value}" for key, value in k.settings.items())
         return f"{k.name} {state}" + (f": {settings}" if settings else "")
 
     return [one(k) for k in p.userspace_killers]
