@@ -22,3 +22,26 @@ def test_sharing_the_memory_is_clone_vm_since_4_8_and_not_vfork():
     for text in (oomutil.process.Process.set_oom_score_adj.__doc__, adj._set.__doc__):
         flat = _flat(text)
         assert "4.7" not in flat and "(vfork children)" not in flat and "4.8" in flat and "CLONE_VM" in flat
+
+
+def test_the_floor_is_the_last_privileged_write_raises_included():
+    doc = _flat(DOC)
+    assert "is the lowest value a process with that capability set" not in doc
+    assert ("the value of the last `oom_score_adj` write by a process with `CAP_SYS_RESOURCE`, raises "
+            "included") in doc
+    assert "`OOMScoreAdjust=500` gives floor 500" in doc
+    assert "writes to the legacy `oom_adj` never move it" in doc
+    # the batch recipe: as root with the capability, -n 800 pins the floor at 800
+    assert "pins their floor at 800" in doc
+
+
+def test_run_does_not_say_that_the_floor_is_0():
+    import argparse
+
+    from oomutil.cli import run
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    run.register(sub, [], "run")
+    text = _flat(sub.choices["run"].description)
+    assert "below 0" not in text
+    assert "below its floor" in text and "raises included" in text

@@ -147,10 +147,12 @@ class Process:
         pinned pid directory: a pid reused by another process since this Process was made
         raises NoSuchProcess, and nothing is written to the newcomer.
 
-        Without CAP_SYS_RESOURCE a process's value can go up, and down only to the lowest
-        value a privileged process set for it (the kernel's oom_score_adj_min, 0 unless set,
-        not shown in /proc): lower raises AccessDenied saying so.  InvalidValue outside
-        -1000..1000.  The kernel applies it to the whole thread group, and since 4.8 to every
+        Without CAP_SYS_RESOURCE a process's value can go up, and down only to its floor (the
+        kernel's oom_score_adj_min, not shown in /proc): the value of the last oom_score_adj
+        write by a CAP_SYS_RESOURCE holder, raises included (systemd's OOMScoreAdjust=500
+        makes it 500; so does this call, made with the capability), 0 when there was none,
+        inherited at fork; oom_adj writes never move it.  Lower raises AccessDenied saying
+        so.  InvalidValue outside -1000..1000.  The kernel applies it to the whole thread group, and since 4.8 to every
         process sharing its memory through clone(CLONE_VM) without CLONE_THREAD or
         CLONE_VFORK (fs/proc/base.c __set_oom_adj(); since 5.10 only for an mm that
         kernel/fork.c copy_oom_score_adj() flagged MMF_MULTIPROCESS); a vfork child keeps its
@@ -173,10 +175,14 @@ class Process:
     def write_refusal(self, value: int) -> Optional[str]:
         """Why set_oom_score_adj(``value``) would be refused, checked without writing as the
         write is: not the kernel's procfs; another user's process (the file's permissions);
-        below the floor without CAP_SYS_RESOURCE (fs/proc/base.c __set_oom_adj(), 2.6.36+:
-        the floor, oom_score_adj_min, is not shown in /proc: it is 0 unless a privileged
-        process set it, and never above the current value, so min(0, current) is taken).
-        None where the kernel would take it.  InvalidValue outside -1000..1000."""
+        below the floor without CAP_SYS_RESOURCE (fs/proc/base.c __set_oom_adj(), 2.6.36+).
+        The floor, oom_score_adj_min, is the value of the last oom_score_adj write by a
+        CAP_SYS_RESOURCE holder, raises included (0 when there was none; oom_adj writes never
+        move it), and /proc does not show it: the default is assumed, 0, or the current value
+        where that is lower (it came from such a write).  So a lowering to 0 or above is
+        taken as allowed although a floor above it (systemd's OOMScoreAdjust=500) refuses it,
+        and the real write says so.  None where the kernel would take it.  InvalidValue
+        outside -1000..1000."""
         if isinstance(value, bool) or not isinstance(value, int) or not -1000 <= value <= 1000:
             raise InvalidValue(f"oom_score_adj {value!r} is outside -1000..1000", pid=self.pid)
         with self.oneshot():
@@ -307,17 +313,25 @@ def _self_has_cap_sys_resource(root: Root) -> bool:
     return bool(caps >> CAP_SYS_RESOURCE & 1)
 
 
-def _lowering_refusal(knob: str, value: int, before: int, floor: int) -> str:
+def _lowering_refusal(knob: str, value: int, before: int, floor: Optional[int]) -> str:
+    """``floor``: the floor a prediction assumed; None after the kernel refused."""
     if knob == "oom_adj":
         return (f"cannot lower oom_adj from {before} to {value}: through the legacy oom_adj any lowering needs "
                 "CAP_SYS_RESOURCE, which this process lacks (oom_score_adj allows it down to the floor)")
-    return (f"cannot lower {knob} from {before} to {value}: going below {floor} needs CAP_SYS_RESOURCE, which this "
-            "process lacks (without it the value can only go up, or back down to the lowest value a "
-            "privileged process set for it: 0 unless set)")
+    if floor is None:  # the kernel refused
+        return (f"cannot lower {knob} from {before} to {value}: {value} is below its floor, and going below its "
+                f"floor needs CAP_SYS_RESOURCE, which this process lacks ({_FLOOR})")
+    return (f"cannot lower {knob} from {before} to {value} unless its floor is {value} or lower: going below its floor "
+            f"needs CAP_SYS_RESOURCE, which this process lacks, and the floor is taken to be {floor} ({_FLOOR})")
+
+
+_FLOOR = ("the floor, not shown in /proc, is the value of the last oom_score_adj write by a CAP_SYS_RESOURCE "
+          "holder, raises included, such as systemd's OOMScoreAdjust=; 0 when there was none; inherited at fork; "
+          "oom_adj writes never move it")
 
 
 def _why_denied(root: Root, value: int, before: int, knob: str = "oom_score_adj") -> str:
     """Why writing ``value`` over ``before`` was refused, as far as this process can tell."""
     if value < before and not _self_has_cap_sys_resource(root):
-        return _lowering_refusal(knob, value, before, min(0, before))
+        return _lowering_refusal(knob, value, before, None)
     return f"may not set {knob} to {value}: the process belongs to another user (or a security policy refuses)"

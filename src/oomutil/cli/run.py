@@ -15,10 +15,12 @@ from .adj import adj_value
 def register(sub, parents, help_text: str) -> None:
     p = sub.add_parser(
         "run", parents=parents, help=help_text,
-        description="Run CMD with oom_score_adj VALUE (inherited across fork and exec). Lowering "
-        "below 0 needs CAP_SYS_RESOURCE.",
+        description="Run CMD with oom_score_adj VALUE (inherited across fork and exec, with the floor). "
+        "Lowering below its floor needs CAP_SYS_RESOURCE; the floor is the value of the last oom_score_adj "
+        "write by a CAP_SYS_RESOURCE holder, raises included (0 when there was none): run with the "
+        "capability, VALUE becomes the command's floor too, and it can never go back below it.",
         epilog=examples("oomutil run -n 1000 -- make -j8          offer a build up first",
-                        "oomutil run -n -500 -- ./important-daemon   (needs CAP_SYS_RESOURCE)"),
+                        "oomutil run -n -500 -- ./important-daemon   (needs CAP_SYS_RESOURCE; floor -500)"),
     )
     p.add_argument("-n", "--adjust", type=adj_value, required=True, metavar="VALUE",
                    help="oom_score_adj for the command (-1000..1000)")
