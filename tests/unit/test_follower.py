@@ -51,3 +51,52 @@ def test_a_kill_is_unlogged_only_once_its_line_is_overdue():
     c.counted = [(time.monotonic() - UNLOGGED_GRACE - 1, 2)]
     assert c._unlogged(counted=2, seen=1) == 1  # one never came
     assert c._unlogged(counted=2, seen=2) == 1  # a counter: it does not go back down
+
+
+def _promtool_increase(tmp_path, series: str, eval_minute: int, window: str = "5m") -> float:
+    """What promtool's increase() over ``window`` gives at ``eval_minute`` for one series
+    sampled once a minute (``series``: promtool's notation, "_" where it was absent)."""
+    import json
+    import shutil
+    import subprocess
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not found: apt-get install --no-install-recommends prometheus")
+    name = 'oomutil_cgroup_oom_kills_total{cgroup="/pod",trigger_cgroup="/pod"}'
+    for expected in ("0", "1", "2", "3"):
+        test = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+            "interval": "1m", "input_series": [{"series": name, "values": series}],
+            "promql_expr_test": [{"expr": f"increase(oomutil_cgroup_oom_kills_total[{window}])",
+                                  "eval_time": f"{eval_minute}m",
+                                  "exp_samples": [{"labels": name.replace("oomutil_cgroup_oom_kills_total", ""),
+                                                   "value": float(expected)}]}]}]}
+        path = tmp_path / "t.test.json"
+        path.write_text(json.dumps(test))
+        if subprocess.run([promtool, "test", "rules", str(path)], capture_output=True).returncode == 0:
+            return float(expected)
+    raise AssertionError(f"increase() is none of 0..3 for {series}")
+
+
+def test_a_new_pairs_first_kill_is_counted_by_increase(tmp_path, monkeypatch):
+    """Issue 24 item 4: a (cgroup, trigger) pair is exposed at 0 before its first kill shows,
+    so increase() counts that kill; again after --kill-retention dropped the pair."""
+    from oomutil.exporter import follower as module
+    from oomutil.exporter.follower import Follower
+    from oomutil.root import Root
+
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    f = Follower(Root("/"), source="none", retention=600.0)
+    kill = OomKillEvent(constraint="CONSTRAINT_MEMCG", task_memcg="/pod", oom_memcg="/pod", pid=1, comm="x")
+    values = []
+    for minute in range(30):
+        if minute in (3, 20):  # a kill just before these scrapes (20: after the pair expired)
+            f._count(kill)
+        snapshot = f.snapshot()  # one scrape a minute
+        values.append(str(snapshot["cgroups"].get(("/pod", "/pod"), "_")))
+        clock[0] += 60
+    series = " ".join(values)
+    assert _promtool_increase(tmp_path, series, 8) == 1, series
+    assert values[14] == "_"  # gone after its retention
+    assert _promtool_increase(tmp_path, series, 25) == 1, series

@@ -37,24 +37,38 @@ def constraint_of(event: OomKillEvent) -> str:
 
 class CgroupKills:
     """Kills per (victim cgroup, trigger cgroup), at most ``max_series`` pairs (the rest in
-    one __other__ pair); a pair without a kill for ``retention`` seconds is forgotten."""
+    one __other__ pair); a pair without a kill for ``retention`` seconds is forgotten.
+
+    A pair is born at 0: until one scrape has shown it at 0 (exposed()), it is shown at 0
+    whatever it counted, so that increase() and rate() count its first kill (a series born
+    at 1 has no increase); its kills are shown from the next scrape on.  The same holds for
+    a pair forgotten after ``retention`` and killed in again."""
 
     def __init__(self, max_series: int, retention: float) -> None:
         self.max_series, self.retention = max_series, retention
-        self.counts: Dict[Tuple[str, str], list] = {}  # pair -> [count, last kill (monotonic)]
+        self.counts: Dict[Tuple[str, str], list] = {}  # pair -> [count, last kill (monotonic), shown at 0]
 
     def add(self, cgroup: str, trigger: str, now: float) -> None:
         self.expire(now)
         pair = (cgroup, trigger)
         if pair not in self.counts and len(self.counts) >= self.max_series:
             pair = (OTHER, OTHER)
-        entry = self.counts.setdefault(pair, [0, now])
+        entry = self.counts.setdefault(pair, [0, now, False])
         entry[0] += 1
         entry[1] = now
 
     def expire(self, now: float) -> None:
-        for pair in [p for p, (_, last) in self.counts.items() if now - last > self.retention]:
+        for pair in [p for p, (_, last, _) in self.counts.items() if now - last > self.retention]:
             del self.counts[pair]
+
+    def exposed(self) -> Dict[Tuple[str, str], int]:
+        """What one scrape shows: each pair's count, 0 for a pair no scrape has shown yet
+        (which is then marked as shown)."""
+        out = {}
+        for pair, entry in self.counts.items():
+            out[pair] = entry[0] if entry[2] else 0
+            entry[2] = True
+        return out
 
 
 class Follower:
@@ -116,7 +130,7 @@ class Follower:
             self.cgroups.expire(time.monotonic())
             return {
                 "by_constraint": dict(self.by_constraint),
-                "cgroups": {pair: count for pair, (count, _) in self.cgroups.counts.items()},
+                "cgroups": self.cgroups.exposed(),
                 "last": self.last, "last_time": self.last_time, "seen": self.seen, "lost": self.lost,
                 "source": self.source, "reason": self.reason,
             }
