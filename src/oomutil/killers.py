@@ -78,10 +78,21 @@ _KNOWN = (
     _Known("kubelet", ("kubelet",), ("kubelet.service",), ()),
 )
 
-# Where systemd looks for unit files, in its order of precedence (systemd.unit(5)).
-_UNIT_DIRS = (("etc", "systemd", "system"), ("run", "systemd", "system"),
+# Where systemd's system manager looks for unit files, highest precedence first
+# (systemd.unit(5), "System Unit Search Path"; /lib/systemd/system on hosts before /usr merge).
+_UNIT_DIRS = (("etc", "systemd", "system.control"), ("run", "systemd", "system.control"),
+              ("run", "systemd", "transient"), ("run", "systemd", "generator.early"),
+              ("etc", "systemd", "system"), ("etc", "systemd", "system.attached"),
+              ("run", "systemd", "system"), ("run", "systemd", "system.attached"),
+              ("run", "systemd", "generator"),
               ("usr", "local", "lib", "systemd", "system"), ("usr", "lib", "systemd", "system"),
-              ("lib", "systemd", "system"))
+              ("lib", "systemd", "system"), ("run", "systemd", "generator.late"))
+# A user manager's: the shared directories, and before them (for each home) its own
+# ~/.config/systemd/user.control and ~/.config/systemd/user, after /run ~/.local/share/systemd/user.
+_USER_UNIT_DIRS = (("etc", "systemd", "user"), ("run", "systemd", "user"),
+                   ("usr", "local", "lib", "systemd", "user"), ("usr", "lib", "systemd", "user"),
+                   ("lib", "systemd", "user"))
+_CGROUP_UNITS = (".service", ".slice", ".scope", ".socket", ".mount", ".swap")  # units with a cgroup
 # systemd-oomd's main file: the first of these; then the drop-ins of all of them by file name.
 _OOMD_CONF_DIRS = (("etc", "systemd"), ("run", "systemd"), ("usr", "local", "lib", "systemd"),
                    ("usr", "lib", "systemd"))
@@ -288,7 +299,7 @@ def _systemd_oomd(root: Root) -> Tuple[Optional[str], Dict[str, str]]:
     return (_shown(root, main) if main else None), settings
 
 
-_MANAGED = re.compile(rb"^\s*ManagedOOM(Swap|MemoryPressure)\s*=\s*kill\s*$", re.M)
+_MANAGED_LINE = re.compile(rb"^[ \t]*(ManagedOOM(?:Swap|MemoryPressure))[ \t]*=[ \t]*(\S*)[ \t]*$", re.M)
 _MANAGED_KEYS = ("ManagedOOMSwap", "ManagedOOMMemoryPressure")
 # why a running systemd-oomd set to kill still cannot act here (the finding and report say it)
 SWAP_ONLY = "only ManagedOOMSwap=kill, which never acts without swap"
@@ -305,30 +316,124 @@ def acts(killer: UserspaceKiller, swap_total_bytes: Optional[int]) -> bool:
     return True
 
 
-def _managed_units(root: Root) -> Dict[str, List[str]]:
-    """The units (and drop-ins) that hand a cgroup to systemd-oomd, by setting
-    (ManagedOOMSwap=kill, ManagedOOMMemoryPressure=kill, systemd.resource-control(5)):
-    without one it kills nothing."""
-    found: Dict[str, List[str]] = {key: [] for key in _MANAGED_KEYS}
-    for parts in _UNIT_DIRS:
-        base = root.file(*parts)
+def _masked(path: str) -> bool:
+    """A unit file or drop-in linked to /dev/null, or empty: masked (systemd.unit(5))."""
+    if os.path.islink(path) and os.readlink(path) == "/dev/null":
+        return True
+    try:
+        return os.path.isfile(path) and os.path.getsize(path) == 0
+    except OSError:
+        return False
+
+
+def _unit_text(root: Root, path: str) -> bytes:
+    """A unit file's contents; an absolute link (an alias, ``systemctl link``) is followed
+    inside the root."""
+    if os.path.islink(path) and not root.is_live:
+        target = os.readlink(path)
+        if target.startswith("/"):
+            path = root.file(target.lstrip("/"))
+    return (_read(path) if os.path.isfile(path) else None) or b""
+
+
+def _dropin_dirs(name: str) -> List[str]:
+    """The drop-in directories of unit ``name``, most specific first: NAME.d, those of the
+    prefixes of a dashed name (a-b-.service.d, a-.service.d), and the type's (service.d)."""
+    stem, dot, kind = name.rpartition(".")
+    dirs = [name + ".d"]
+    if "@" in stem and not stem.endswith("@"):  # an instance: its template's too
+        dirs.append(stem.split("@", 1)[0] + "@." + kind + ".d")
+    cut = stem.rstrip("-")
+    while "-" in cut:
+        cut = cut[:cut.rindex("-")]
+        dirs.append(f"{cut}-.{kind}.d")
+    if stem:
+        dirs.append(kind + ".d")
+    return dirs
+
+
+def _effective(root: Root, dirs: Sequence[str], name: str) -> Optional[Dict[str, str]]:
+    """The ManagedOOM settings of unit ``name`` as a manager with search path ``dirs`` loads
+    it: its unit file (the first found; None when masked), then its drop-ins sorted by file
+    name across all directories, a name in a directory of higher precedence hiding the same
+    name further down (masked when linked to /dev/null).  The last assignment wins; an empty
+    one resets to auto."""
+    texts: List[bytes] = []
+    for d in dirs:
+        path = os.path.join(d, name)
+        if os.path.lexists(path):
+            if _masked(path):
+                return None
+            texts.append(_unit_text(root, path))
+            break
+    dropins: Dict[str, str] = {}
+    for sub in _dropin_dirs(name):
+        for d in dirs:
+            try:
+                names = list_dir(os.path.join(d, sub))
+            except (NotAvailable, AccessDenied):
+                continue
+            for n in names:
+                if n.endswith(".conf") and n not in dropins:
+                    dropins[n] = os.path.join(d, sub, n)
+    for n in sorted(dropins):
+        if not _masked(dropins[n]):
+            texts.append(_unit_text(root, dropins[n]))
+    values = {key: "auto" for key in _MANAGED_KEYS}
+    for text in texts:
+        for m in _MANAGED_LINE.finditer(text):
+            values[m.group(1).decode()] = m.group(2).decode() or "auto"
+    return values
+
+
+def _unit_names(dirs: Sequence[str]) -> List[str]:
+    """The units with a cgroup that have a unit file or a drop-in directory in ``dirs``
+    (templates and the prefixes of drop-in directories among them, as they are named)."""
+    found = set()
+    for d in dirs:
         try:
-            names = sorted(list_dir(base))
+            names = list_dir(d)
         except (NotAvailable, AccessDenied):
             continue
-        for name in names:
-            paths = [os.path.join(base, name)]
-            if name.endswith(".d"):
-                try:
-                    paths = [os.path.join(base, name, n) for n in sorted(list_dir(paths[0])) if n.endswith(".conf")]
-                except (NotAvailable, AccessDenied):
-                    continue
-            elif not name.endswith((".service", ".slice", ".scope")):
-                continue
-            for path in paths:
-                data = _read(path) if os.path.isfile(path) else None
-                for m in _MANAGED.finditer(data or b""):
-                    found["ManagedOOM" + m.group(1).decode()].append(name[:-2] if name.endswith(".d") else name)
+        for n in names:
+            unit = n[:-2] if n.endswith(".d") else n
+            if unit.endswith(_CGROUP_UNITS) and "." in unit[:-1] and not unit.startswith("."):
+                found.add(unit)
+    return sorted(found)
+
+
+def _managers(root: Root) -> List[Tuple[str, List[str], List[str]]]:
+    """(label, search path, the directories whose units are its own) of the system manager,
+    of user managers as shipped, and of each home's user manager that has units of its own."""
+    system = [root.file(*parts) for parts in _UNIT_DIRS]
+    shared = [root.file(*parts) for parts in _USER_UNIT_DIRS]
+    out = [("", system, system), (" (user)", shared, shared)]
+    homes = [("root", root.file("root"))]
+    try:
+        homes += [(n, root.file("home", n)) for n in sorted(list_dir(root.file("home")))]
+    except (NotAvailable, AccessDenied):
+        pass
+    for user, home in homes:
+        config = [os.path.join(home, ".config", "systemd", "user.control"),
+                  os.path.join(home, ".config", "systemd", "user")]
+        data = [os.path.join(home, ".local", "share", "systemd", "user")]
+        own = [d for d in config + data if os.path.isdir(d)]
+        if own:
+            out.append((f" (user ~{user})", config + shared[:2] + data + shared[2:], own))
+    return out
+
+
+def _managed_units(root: Root) -> Dict[str, List[str]]:
+    """The units that hand a cgroup to systemd-oomd, by setting (ManagedOOMSwap=kill,
+    ManagedOOMMemoryPressure=kill, systemd.resource-control(5)), each as its manager loads
+    it: without one systemd-oomd kills nothing.  A user manager's are marked "(user)"."""
+    found: Dict[str, List[str]] = {key: [] for key in _MANAGED_KEYS}
+    for label, dirs, own in _managers(root):
+        for name in _unit_names(own):
+            values = _effective(root, dirs, name)
+            for key in _MANAGED_KEYS:
+                if values is not None and values[key] == "kill":
+                    found[key].append(name + label)
     return {key: sorted(set(units)) for key, units in found.items()}
 
 
