@@ -36,23 +36,6 @@ def test_pod_and_container_labels_come_from_the_path():
     assert container_labels("/system.slice/sshd.service") == ("", "") and container_labels(OTHER) == ("", "")
 
 
-def test_a_kill_is_unlogged_only_once_its_line_is_overdue():
-    import time
-    from pathlib import Path
-
-    from oomutil.exporter.collector import UNLOGGED_GRACE, OomCollector, Options
-    from oomutil.root import Root
-
-    tree = Path(__file__).resolve().parents[1] / "fixtures" / "x86_64-cgroup2-linux6.1"
-    c = OomCollector(Root(str(tree)), Options())
-    assert c._unlogged(counted=1, seen=0) == 0  # counted just now: its line may be on its way
-    c.counted = [(time.monotonic() - UNLOGGED_GRACE - 1, 1)]
-    assert c._unlogged(counted=2, seen=1) == 0  # the line came: nothing missing
-    c.counted = [(time.monotonic() - UNLOGGED_GRACE - 1, 2)]
-    assert c._unlogged(counted=2, seen=1) == 1  # one never came
-    assert c._unlogged(counted=2, seen=2) == 1  # a counter: it does not go back down
-
-
 def _promtool_increase(tmp_path, series: str, eval_minute: int, window: str = "5m") -> float:
     """What promtool's increase() over ``window`` gives at ``eval_minute`` for one series
     sampled once a minute (``series``: promtool's notation, "_" where it was absent)."""
@@ -100,3 +83,26 @@ def test_a_new_pairs_first_kill_is_counted_by_increase(tmp_path, monkeypatch):
     assert _promtool_increase(tmp_path, series, 8) == 1, series
     assert values[14] == "_"  # gone after its retention
     assert _promtool_increase(tmp_path, series, 25) == 1, series
+
+
+def test_the_kmsg_follower_knows_when_it_has_read_everything():
+    """Issue 24 item 5: the reconciler compares counts only when the follower has read all
+    the log holds; kmsg says so by poll(), without taking a record."""
+    import os
+    import time
+
+    from oomutil.exporter.follower import Follower
+    from oomutil.root import Root
+
+    try:
+        os.close(os.open("/dev/kmsg", os.O_RDONLY))
+    except OSError as err:
+        pytest.skip(f"/dev/kmsg: {err}")
+    f = Follower(Root("/"), source="kmsg")
+    assert f.source == "kmsg" and f.counted_at_start is not None
+    assert f.position()[2] is False or f.position()[:2] == (0, 0)
+    f.start()
+    deadline = time.monotonic() + 5
+    while not f.position()[2] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert f.position() == (0, 0, True)

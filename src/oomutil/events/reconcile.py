@@ -59,3 +59,40 @@ def reconcile(root: Root, events: Iterable[OomKillEvent], log_starts_at_boot: Op
                             "oom_kill", local, logged, local - logged - unattributed,
                             "kills in this cgroup whose reports are not in the log"))
     return gaps
+
+
+class KillReconciler:
+    """The kills /proc/vmstat oom_kill counted since a follower started that its log never
+    showed (``serve``'s oomutil_oom_kills_unlogged_total), reconciled by the follower's
+    position in the log, not by how old a count is.
+
+    The kernel counts a kill (count_vm_event(OOM_KILL)) just before it prints its "Killed
+    process" line, and prints that line for every kill (__oom_kill_process(): only the
+    report's header, dump_header(), is rate-limited).  So a kill whose line has not been read
+    is late (the journal's lag, a stalled follower) unless the log lost records: with
+    /dev/kmsg only an overrun loses a line (``lost_records`` > 0); with the journal what it
+    lost is unknown (None).  A count is compared with the lines read only when the follower
+    had read everything logged before the count was read (``caught_up``): the difference is
+    then the lines lost (at least; kills that came meanwhile are read, not yet counted), and
+    a late line is never taken for a lost one, nor counted twice.  A difference below 0 is
+    lines of kills the start's count already held (the follower seeks to the log's end, then
+    vmstat is read: a kill in between is in both): the start is lowered by it, so it hides no
+    later loss."""
+
+    def __init__(self, counted_at_start: int) -> None:
+        self.start = counted_at_start
+        self.unlogged = 0
+
+    def observe(self, counted: int, seen: int, lost_records: Optional[int], caught_up: bool) -> int:
+        """``counted``: vmstat's oom_kill read now; ``seen``: the kill lines the follower
+        has read; ``lost_records``: records its log lost so far (None: unknown);
+        ``caught_up``: it had read all the log held when ``counted`` was read, and no kill
+        line came meanwhile.  The kills unlogged so far (a counter: it never goes down)."""
+        if not caught_up:
+            return self.unlogged
+        gap = counted - self.start - seen
+        if gap < 0:
+            self.start += gap
+        elif gap > 0 and lost_records != 0:
+            self.unlogged = max(self.unlogged, gap)
+        return self.unlogged

@@ -20,6 +20,7 @@ from .._fs import list_dir, parse_int, read_parsed
 from ..badness import OOM_SCORE_ADJ_MIN, proc_oom_score
 from ..cgroups import memory_cgroups
 from ..errors import AccessDenied, NoSuchProcess, OomutilError, ParseError
+from ..events.reconcile import KillReconciler
 from ..procfs.meminfo import read_meminfo
 from ..procfs.pressure import read_memory_pressure
 from ..procfs.sysctl import read_vm_settings
@@ -46,8 +47,9 @@ FAMILIES = {
     "oomutil_oom_last_kill_timestamp_seconds": (False, "Unix time at which the last OOM kill was seen.", ()),
     "oomutil_oom_last_victim_info": (False, "The last process the OOM killer killed.", ("pid", "comm", "cgroup", "constraint")),
     "oomutil_vmstat_oom_kill_total": (True, "OOM kills since boot, /proc/vmstat oom_kill.", ()),
-    "oomutil_oom_kills_unlogged_total": (True, "OOM kills the kernel counted since the exporter started that its log "
-                                         "never showed (rate-limited or overwritten reports).", ()),
+    "oomutil_oom_kills_unlogged_total": (True, "OOM kills the kernel counted since the exporter started whose "
+                                         "\"Killed process\" line the log lost (records overwritten before they "
+                                         "were read).", ()),
     "oomutil_kernel_log_records_lost_total": (True, "Kernel log records overwritten before they could be read.", ()),
     "oomutil_kernel_log_source_info": (False, "Where OOM kills are read from; none with the reason.", ("source", "reason")),
     "oomutil_predicted_victim_info": (False, "The process an OOM of the domain would kill now.", ("domain", "pid", "comm")),
@@ -80,7 +82,6 @@ FAMILIES = {
     "oomutil_http_clients_gone_total": (True, "Clients that went away before their answer was written.", ()),
 }
 PARTS = ("system", "kills", "prediction", "cgroups")
-UNLOGGED_GRACE = 5.0  # seconds a kill may take from the kernel's counter to its log line, read
 REASONS = ("permission", "vanished", "parse", "other")
 
 
@@ -125,9 +126,8 @@ class OomCollector:
         self.errors = dict.fromkeys(REASONS, 0)
         # A seam for the tests of the server's bounds: a collection made this much slower.
         self.delay = float(os.environ.get("OOMUTIL_TEST_COLLECTION_DELAY", "0") or 0)
-        self.vmstat_at_start = _none_on_error(read_oom_kill_count, root)
-        self.unlogged = 0
-        self.counted: List[tuple] = []  # (monotonic time, kills vmstat counted since start), recent scrapes
+        start = follower.counted_at_start if follower is not None else _none_on_error(read_oom_kill_count, root)
+        self.reconciler = KillReconciler(start) if start is not None else None
 
     def describe(self) -> Iterator[Metric]:
         for name, (counter, doc, labels) in FAMILIES.items():
@@ -206,24 +206,14 @@ class OomCollector:
             out.add("oomutil_oom_last_kill_timestamp_seconds", [], state["last_time"])
             constraint = (last.constraint or "").replace("CONSTRAINT_", "").lower() or "unknown"
             out.add("oomutil_oom_last_victim_info", [last.pid, last.comm or "", last.task_memcg or "", constraint], 1)
-        vmstat = shared.get("vmstat")
-        if vmstat is not None and self.vmstat_at_start is not None:
-            self.unlogged = self._unlogged(vmstat - self.vmstat_at_start, state["seen"])
-        out.add("oomutil_oom_kills_unlogged_total", [], self.unlogged)
-
-    def _unlogged(self, counted: int, seen: int) -> int:
-        """Kills the kernel counted that the log has not shown within UNLOGGED_GRACE
-        seconds.  The kernel counts a kill just before it prints its line, and the follower
-        reads the line a moment later: only a count that old can be compared with the kills
-        seen now.  Kept as a counter: it never goes down."""
-        now = time.monotonic()
-        self.counted.append((now, counted))
-        settled = [c for t, c in self.counted if now - t >= UNLOGGED_GRACE]
-        if settled:
-            self.unlogged = max(self.unlogged, settled[-1] - seen)
-            newest_settled = max(t for t, _ in self.counted if now - t >= UNLOGGED_GRACE)
-            self.counted = [(t, c) for t, c in self.counted if t >= newest_settled]
-        return self.unlogged
+        if self.reconciler is not None:
+            # the follower's position on both sides of the count: no kill line came between
+            seen, lost, caught_up = self.follower.position()
+            counted = _none_on_error(read_oom_kill_count, self.root)
+            seen_after, lost, caught_up_after = self.follower.position()
+            if counted is not None:
+                self.reconciler.observe(counted, seen_after, lost, caught_up_after and seen == seen_after)
+            out.add("oomutil_oom_kills_unlogged_total", [], self.reconciler.unlogged)
 
     def _prediction(self, out: _Out, shared: dict) -> None:
         """Every process read once (status and oom_score_adj: memory_records()), placed in

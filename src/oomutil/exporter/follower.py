@@ -8,6 +8,7 @@ threads, so the counts are read and written under one lock.
 
 from __future__ import annotations
 
+import select
 import shutil
 import threading
 import time
@@ -17,6 +18,7 @@ from ..cgroup_names import describe
 from ..errors import OomutilError
 from ..events.parse import Assembler
 from ..events.sources import KmsgReader, journal_follow
+from ..procfs.vmstat import read_oom_kill_count
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 CONSTRAINTS = ("none", "memcg", "cpuset", "mempolicy", "unknown")
 OTHER = "__other__"  # the one series kills past --max-cgroup-series count in
+# The journal tells neither what it lost nor how far behind it is: the follower counts as
+# caught up with it once no line has come for this long.
+JOURNAL_QUIET = 30.0
 
 
 def constraint_of(event: OomKillEvent) -> str:
@@ -85,6 +90,8 @@ class Follower:
         self.lost = 0
         self.source, self.reason = "none", "--kernel-log none" if source == "none" else ""
         self._reader: Optional[KmsgReader] = None
+        self.busy = False  # a record read and not counted yet
+        self.last_line = time.monotonic()
         if source == "kmsg":
             try:
                 self._reader = KmsgReader(root, follow=True)
@@ -98,6 +105,11 @@ class Follower:
                 self.reason = "journalctl is not installed"
             else:
                 self.source = "journal"
+        # vmstat's count once positioned at the log's end (events.reconcile.KillReconciler)
+        try:
+            self.counted_at_start: Optional[int] = read_oom_kill_count(root)
+        except (OomutilError, OSError):
+            self.counted_at_start = None
 
     def start(self) -> None:
         if self.source != "none":
@@ -107,15 +119,40 @@ class Follower:
         reader = self._reader
         assembler = Assembler(self.source)
         try:
-            for line in reader.records() if reader is not None else journal_follow():
-                event = assembler.feed(line)
+            lines = reader.records() if reader is not None else journal_follow()
+            while True:
+                if reader is not None:  # wait for a record without taking it: not busy meanwhile
+                    poller = select.poll()
+                    poller.register(reader.fd, select.POLLIN)
+                    poller.poll()
+                    with self.lock:
+                        self.busy = True
+                line = next(lines, None)
+                if line is None:
+                    break
+                events = assembler.feed_all(line)
                 with self.lock:
                     self.lost = reader.lost if reader is not None else 0
-                    if event is not None and event.killer == "kernel":
-                        self._count(event)
+                    self.last_line = time.monotonic()
+                    for event in events:
+                        if event.killer == "kernel":
+                            self._count(event)
+                    self.busy = False
         except OomutilError as err:
             with self.lock:
                 self.source, self.reason = "none", f"the kernel log stopped: {err}"
+
+    def position(self) -> Tuple[int, Optional[int], bool]:
+        """(kill lines read, records the log lost (None: unknown, the journal), caught up:
+        every record the log holds now has been read and counted)."""
+        with self.lock:
+            if self.source == "kmsg" and self._reader is not None:
+                poller = select.poll()
+                poller.register(self._reader.fd, select.POLLIN)
+                caught_up = not self.busy and not poller.poll(0)
+            else:
+                caught_up = not self.busy and time.monotonic() - self.last_line >= JOURNAL_QUIET
+            return self.seen, (self.lost if self.source == "kmsg" else None), caught_up
 
     def _count(self, event: OomKillEvent) -> None:
         self.seen += 1
