@@ -45,3 +45,9 @@ def test_run_does_not_say_that_the_floor_is_0():
     text = _flat(sub.choices["run"].description)
     assert "below 0" not in text
     assert "below its floor" in text and "raises included" in text
+
+
+def test_refusal_causes_are_in_the_kernels_order():
+    doc = _flat(DOC)
+    assert "A refusal names its cause in the kernel's order. First the file" in doc
+    assert "writing `oom_adj` 8 stores 470 and is refused" in doc

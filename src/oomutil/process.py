@@ -22,7 +22,7 @@ from .errors import AccessDenied, InvalidValue, NoSuchProcess, NotAvailable, Oom
 from .procfs.cgroup import parse_memory_cgroup
 from ._fs import read_parsed
 from .procfs.pid import (CAP_SYS_RESOURCE, OOM_ADJUST_MAX, OOM_DISABLE, PidStat, PidStatus, parse_stat, parse_status,
-                         parse_uid_map, score_adj_to_oom_adj)
+                         parse_uid_map, oom_adj_to_score_adj, score_adj_to_oom_adj)
 from .procfs.piddir import PidDir, hidden_by_proc
 from .procfs.sysctl import read_overcommit_memory
 from .root import Root, as_root
@@ -169,7 +169,7 @@ class Process:
             try:
                 d.write("oom_score_adj", str(value), self.root.proc(self.pid))
             except AccessDenied as err:
-                raise AccessDenied(_why_denied(self.root, value, before), pid=self.pid,
+                raise AccessDenied(_why_denied(self.root, value, before, d=d), pid=self.pid,
                                    path=self.root.proc(self.pid, "oom_score_adj")) from err
 
     def write_refusal(self, value: int) -> Optional[str]:
@@ -193,8 +193,9 @@ class Process:
             except NotAvailable as err:
                 return err.msg
             before = d.fresh("oom_score_adj", _fs.parse_int)
-            if not os.access("oom_score_adj", os.W_OK, dir_fd=d.fd):
-                return f"may not set oom_score_adj to {value}: the process belongs to another user"
+            owner = _owner_refusal(self.root, d, "oom_score_adj", value)
+            if owner is not None:
+                return owner
             floor = min(0, before)
             if value < floor and not _self_has_cap_sys_resource(self.root):
                 return _lowering_refusal("oom_score_adj", value, before, floor)
@@ -211,8 +212,11 @@ class Process:
             try:
                 d.write("oom_adj", str(value), self.root.proc(self.pid))
             except AccessDenied as err:
-                before = d.fresh("oom_adj", _fs.parse_int)
-                raise AccessDenied(_why_denied(self.root, value, before, "oom_adj"), pid=self.pid,
+                try:  # the kernel compares in oom_score_adj units
+                    before, units = d.fresh("oom_score_adj", _fs.parse_int), "oom_score_adj"
+                except NotAvailable:  # before 2.6.36: oom_adj is the value itself
+                    before, units = d.fresh("oom_adj", _fs.parse_int), "oom_adj"
+                raise AccessDenied(_why_denied(self.root, value, before, "oom_adj", d=d, units=units), pid=self.pid,
                                    path=self.root.proc(self.pid, "oom_adj")) from err
 
     def oom_adj(self) -> Optional[int]:
@@ -305,12 +309,44 @@ def check_writable(root: Union[Root, str, None] = None) -> None:
         os.close(fd)
 
 
-def _self_has_cap_sys_resource(root: Root) -> bool:
+def _self_caps(root: Root) -> int:
     try:
-        caps = read_parsed(root.proc("self", "status"), parse_status).cap_eff or 0
+        return read_parsed(root.proc("self", "status"), parse_status).cap_eff or 0
     except OomutilError:
-        caps = 0
-    return bool(caps >> CAP_SYS_RESOURCE & 1)
+        return 0
+
+
+def _self_has_cap_sys_resource(root: Root) -> bool:
+    return bool(_self_caps(root) >> CAP_SYS_RESOURCE & 1)
+
+
+CAP_DAC_OVERRIDE = 1
+
+
+def _owner_refusal(root: Root, d: PidDir, knob: str, value: int) -> Optional[str]:
+    """The kernel's first check, at open(): the file's mode (0644) and owner, the process's
+    effective uid, or root when the process is not dumpable (fs/proc/base.c
+    task_dump_owner(): prctl PR_SET_DUMPABLE 0, a setuid or file-capability program).  None
+    where this process may open it for writing."""
+    try:
+        st = os.stat(knob, dir_fd=d.fd)  # type: ignore[arg-type]
+    except OSError:
+        return None
+    me = os.geteuid()  # the filesystem uid follows it
+    if (st.st_uid == me and st.st_mode & 0o200) or st.st_mode & 0o002 or _self_caps(root) >> CAP_DAC_OVERRIDE & 1:
+        return None
+    try:
+        euid: Optional[int] = d.fresh("status", parse_status).uids[1]
+    except OomutilError:
+        euid = None
+    if euid is None or euid == st.st_uid:
+        whose = "its effective uid"
+    elif st.st_uid == 0:
+        whose = f"not its effective uid {euid}: the process is not dumpable, and then root owns its /proc files"
+    else:
+        whose = f"not its effective uid {euid}"
+    return (f"may not set {knob} to {value}: /proc/{d.pid}/{knob} is mode {st.st_mode & 0o7777:04o}, owned by uid "
+            f"{st.st_uid} ({whose}), and this process's effective uid is {me}, without CAP_DAC_OVERRIDE")
 
 
 def _lowering_refusal(knob: str, value: int, before: int, floor: Optional[int]) -> str:
@@ -330,8 +366,27 @@ _FLOOR = ("the floor, not shown in /proc, is the value of the last oom_score_adj
           "oom_adj writes never move it")
 
 
-def _why_denied(root: Root, value: int, before: int, knob: str = "oom_score_adj") -> str:
-    """Why writing ``value`` over ``before`` was refused, as far as this process can tell."""
-    if value < before and not _self_has_cap_sys_resource(root):
+def _why_denied(root: Root, value: int, before: int, knob: str = "oom_score_adj", *, d: Optional[PidDir] = None,
+                units: str = "oom_score_adj") -> str:
+    """Why the kernel refused writing ``value`` to ``knob`` over ``before`` (the current value,
+    in ``units``), decided in the kernel's order: the file's owner and mode at open(), given
+    the pinned directory ``d``; then the floor and capability rule (fs/proc/base.c
+    __set_oom_adj()), for oom_adj against the current value in oom_score_adj units."""
+    if d is not None:
+        owner = _owner_refusal(root, d, knob, value)
+        if owner is not None:
+            return owner
+    if _self_has_cap_sys_resource(root):
+        return f"may not set {knob} to {value}: the kernel refused it although this process may (a security policy?)"
+    if knob == "oom_adj":
+        wanted = oom_adj_to_score_adj(value) if units == "oom_score_adj" else value
+        if wanted < before:
+            return (f"cannot lower through the legacy oom_adj: oom_adj {value} is {units} {wanted}, below the current "
+                    f"{before}; through the legacy oom_adj any lowering needs CAP_SYS_RESOURCE, which this process "
+                    "lacks (oom_score_adj allows it down to the floor)")
+        return f"may not set oom_adj to {value} (oom_score_adj {wanted}): the kernel refused it"
+    if value < before:
         return _lowering_refusal(knob, value, before, None)
-    return f"may not set {knob} to {value}: the process belongs to another user (or a security policy refuses)"
+    return (f"cannot set {knob} to {value}: {value} is below its floor, which is above the current value {before} "
+            "(a CAP_SYS_RESOURCE holder set the floor, then lowered the value through oom_adj, which leaves the floor), "
+            f"and going below its floor needs CAP_SYS_RESOURCE, which this process lacks ({_FLOOR})")
