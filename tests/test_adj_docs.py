@@ -51,3 +51,14 @@ def test_refusal_causes_are_in_the_kernels_order():
     doc = _flat(DOC)
     assert "A refusal names its cause in the kernel's order. First the file" in doc
     assert "writing `oom_adj` 8 stores 470 and is refused" in doc
+
+
+def test_kubernetes_values_are_kubelets():
+    """pkg/kubelet/qos/policy.go: Burstable is clamped at 1000 + guaranteedOOMScoreAdj (-997) = 3."""
+    doc = _flat(DOC)
+    assert "max(2," not in doc and "min(max(3, 1000 - (1000 * memory request) / node capacity), 999)" in doc
+    assert "pkg/kubelet/qos/policy.go" in doc
+    assert "restartable init" in doc and "smallest memory request" in doc  # sidecars
+    assert "`PodLevelResources`" in doc and "divided equally" in doc
+    assert "pause" in doc and "-998" in doc and "defaultSandboxOOMAdj" in doc
+    assert "`OOMScoreAdjust=-999` in its own systemd unit" in doc
