@@ -21,7 +21,8 @@ or key names) with its built-in defaults filled in, so "what it does here" is co
 - low-memory-monitor: /etc/low-memory-monitor.conf [Configuration] TriggerKernelOom; it
   only warns unless that is true (its default is false).
 - kubelet: ``--eviction-hard`` (default ``memory.available<100Mi``), or evictionHard in
-  its ``--config`` file.
+  its ``--config`` file (YAML or JSON) and its ``--config-dir`` drop-ins, merged as kubelet
+  does, with mergeDefaultEvictionSettings.
 """
 
 from __future__ import annotations
@@ -211,17 +212,114 @@ def _option(args: Sequence[str], *names: str) -> Optional[str]:
     return None
 
 
-def kubelet_settings(args: Sequence[str], config_text: Optional[str]) -> Dict[str, str]:
-    """kubelet's hard eviction thresholds (it evicts pods, killing them, when crossed)."""
+_KUBELET_MEMORY_DEFAULT = ("memory.available", "100Mi")  # kubelet's default hard threshold for memory
+_YAML_TRUE = ("true", "True", "TRUE")
+_YAML_FALSE = ("false", "False", "FALSE")
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
+
+
+def _yaml_value(text: str) -> str:
+    """A plain or quoted YAML scalar, a trailing comment cut from a plain one."""
+    text = text.strip()
+    if text[:1] in "\"'":
+        end = text.find(text[0], 1)
+        return text[1:end] if end > 0 else text[1:]
+    return re.split(r"\s+#", text, maxsplit=1)[0].strip()
+
+
+def _kubelet_doc(text: str) -> Tuple[Optional[Dict[str, str]], Optional[bool]]:
+    """(evictionHard, mergeDefaultEvictionSettings) of one kubelet configuration file, JSON or
+    YAML (block or flow mapping); None where the file does not set it."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        hard = doc.get("evictionHard")
+        merge = doc.get("mergeDefaultEvictionSettings")
+        return ({str(k): str(v) for k, v in hard.items()} if isinstance(hard, dict) else None,
+                merge if isinstance(merge, bool) else None)
+    merge = None
+    m = re.search(r"^[\"']?mergeDefaultEvictionSettings[\"']?[ \t]*:[ \t]*(\S+)", text, re.M)
+    if m and m.group(1) in _YAML_TRUE + _YAML_FALSE:
+        merge = m.group(1) in _YAML_TRUE
+    m = re.search(r"^[\"']?evictionHard[\"']?[ \t]*:[ \t]*(.*)$", text, re.M)
+    if not m:
+        return None, merge
+    rest = m.group(1).strip()
+    hard: Dict[str, str] = {}
+    if rest.startswith("{"):  # a flow mapping, perhaps over several lines
+        body = text[m.start(1):]
+        body = body[body.index("{") + 1:]
+        body = body[:body.index("}")] if "}" in body else body
+        for item in body.split(","):
+            key, colon, value = item.partition(":")
+            if colon and key.strip():
+                hard[_unquote(key)] = _yaml_value(value)
+        return hard, merge
+    if rest and not rest.startswith("#"):  # null, ~ or something else: not a map
+        return None, merge
+    for line in text[m.end():].splitlines()[1:]:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[:1].isspace():
+            break
+        key, colon, value = line.strip().partition(":")
+        if colon:
+            hard[_unquote(key)] = _yaml_value(value)
+    return hard, merge
+
+
+def kubelet_settings(args: Sequence[str], config_text: Optional[str],
+                     dropin_texts: Sequence[str] = ()) -> Dict[str, str]:
+    """kubelet's hard eviction thresholds (it evicts pods, killing them, when crossed): the
+    --eviction-hard flag, else evictionHard of its --config file with its --config-dir
+    drop-ins merged over it key by key, in order.  Signals left out are 0 (off) unless
+    mergeDefaultEvictionSettings is true; with no evictionHard anywhere, the default."""
     flag = _option(args, "--eviction-hard")
     if flag is not None:
         return {"eviction-hard": flag}
-    if config_text:
-        m = re.search(r"^evictionHard:\s*\n((?:[ \t]+\S.*\n?)+)", config_text, re.M)
-        if m:
-            pairs = re.findall(r"^\s+\"?([\w.]+)\"?\s*:\s*\"?([^\"\s]+)\"?", m.group(1), re.M)
-            return {"eviction-hard": ",".join(f"{k}<{v}" for k, v in pairs)}
-    return {"eviction-hard": "memory.available<100Mi"}  # kubelet's default
+    hard: Optional[Dict[str, str]] = None
+    merge = False
+    for text in ([config_text] if config_text else []) + list(dropin_texts):
+        given, merging = _kubelet_doc(text)
+        if given is not None:
+            hard = {**(hard or {}), **given}
+        if merging is not None:
+            merge = merging
+    if hard is None:
+        return {"eviction-hard": "<".join(_KUBELET_MEMORY_DEFAULT)}  # kubelet's default
+    if merge and _KUBELET_MEMORY_DEFAULT[0] not in hard:
+        hard = {_KUBELET_MEMORY_DEFAULT[0]: _KUBELET_MEMORY_DEFAULT[1], **hard}
+    return {"eviction-hard": ",".join(f"{k}<{v}" for k, v in hard.items())}
+
+
+def _kubelet_dropins(root: Root, args: Sequence[str]) -> List[str]:
+    """The *.conf files of kubelet's --config-dir, in alphanumeric order."""
+    given = _option(args, "--config-dir")
+    if not given:
+        return []
+    directory = root.file(given.lstrip("/"))
+    try:
+        names = sorted(n for n in list_dir(directory) if n.endswith(".conf"))
+    except (NotAvailable, AccessDenied):
+        return []
+    return [decode(data) for data in (_read(os.path.join(directory, n)) for n in names) if data is not None]
+
+
+def _evicts_memory(settings: Dict[str, str]) -> bool:
+    """A memory.available threshold above 0 (0 or 0% never evicts)."""
+    for pair in settings["eviction-hard"].split(","):
+        key, _, value = pair.partition("<")
+        if key.strip() == "memory.available":
+            return value.strip().rstrip("%").rstrip("KMGTPEkimB") not in ("0", "")
+    return False
 
 
 # -- reading --------------------------------------------------------------------------
@@ -482,16 +580,16 @@ def _config(root: Root, known: _Known, args: Sequence[str], unit: Optional[str])
             value = parse_config(data).get("Configuration", {}).get("TriggerKernelOom", "false")
             return shown, {"TriggerKernelOom": value}, value in ("true", "1")
         if name == "kubelet":
-            settings = kubelet_settings(args, decode(data))
-            return shown, settings, "memory.available" in settings["eviction-hard"]
+            settings = kubelet_settings(args, decode(data), _kubelet_dropins(root, args))
+            return shown, settings, _evicts_memory(settings)
     if name == "earlyoom":
         settings = parse_earlyoom_args(args[1:])
         return None, settings, "--dryrun" not in settings
     if name == "low-memory-monitor":
         return None, {"TriggerKernelOom": "false"}, False
     if name == "kubelet":
-        settings = kubelet_settings(args, None)
-        return None, settings, "memory.available" in settings["eviction-hard"]
+        settings = kubelet_settings(args, None, _kubelet_dropins(root, args))
+        return None, settings, _evicts_memory(settings)
     return None, {}, True
 
 
