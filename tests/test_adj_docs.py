@@ -62,3 +62,11 @@ def test_kubernetes_values_are_kubelets():
     assert "`PodLevelResources`" in doc and "divided equally" in doc
     assert "pause" in doc and "-998" in doc and "defaultSandboxOOMAdj" in doc
     assert "`OOMScoreAdjust=-999` in its own systemd unit" in doc
+
+
+def test_raising_ones_own_value_is_not_for_everyone():
+    """A process that is not dumpable has its /proc files owned by root (task_dump_owner()):
+    its own user may not even raise it (tests/test_adj_refusals.py shows it live)."""
+    doc = _flat(DOC)
+    assert "Anyone may **raise** the value of their own processes (root: of any process)." not in doc
+    assert "not dumpable" in doc.split("## Who may change what")[1].split("- **Lowering**")[0]
