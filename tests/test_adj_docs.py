@@ -70,3 +70,17 @@ def test_raising_ones_own_value_is_not_for_everyone():
     doc = _flat(DOC)
     assert "Anyone may **raise** the value of their own processes (root: of any process)." not in doc
     assert "not dumpable" in doc.split("## Who may change what")[1].split("- **Lowering**")[0]
+
+
+def _description(module) -> str:
+    import argparse
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    module.register(sub, [], "help")
+    return _flat(next(iter(sub.choices.values())).description)
+
+
+def test_adj_does_not_say_the_floor_is_the_value_a_privileged_process_set():
+    text = _description(adj)
+    assert "below the value a privileged process set" not in text
+    assert "the value of the last oom_score_adj write by a CAP_SYS_RESOURCE holder, raises included" in text

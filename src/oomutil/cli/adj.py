@@ -16,7 +16,9 @@ def register(sub, parents, help_text: str) -> None:
         "adj", parents=parents, help=help_text,
         description="Show oom_score_adj of the chosen processes, or set it with -n (as choom does), "
         "through a pinned /proc directory: a pid reused meanwhile by another process is refused, "
-        "never written. Lowering needs CAP_SYS_RESOURCE below the value a privileged process set. "
+        "never written. Lowering below a process's floor needs CAP_SYS_RESOURCE; the floor is the value of the "
+        "last oom_score_adj write by a CAP_SYS_RESOURCE holder, raises included (0 when there was none), so "
+        "-n run with the capability sets the floor too. "
         "Writes go only to the kernel's own /proc, never into a captured tree.",
         epilog=examples("oomutil adj -p 1234                    show, as choom -p 1234",
                         "oomutil adj -p 1234 -n 500             set, as choom -p 1234 -n 500",
