@@ -462,7 +462,7 @@ def test_every_alert_is_tested_firing_and_quiet():
     required = {"OomutilSystemOOMKill", "OomutilMemcgOOMKill", "OomutilCgroupNearLimit",
                 "OomutilCommitNearLimit", "OomutilExporterBlind", "OomutilKillsUnlogged"}
     assert required <= set(alerts)
-    assert 'constraint="none"' in alerts["OomutilSystemOOMKill"]["expr"]
+    assert 'constraint=~"none|unknown"' in alerts["OomutilSystemOOMKill"]["expr"]  # issue 24 item 12
     assert 'constraint="memcg"' in alerts["OomutilMemcgOOMKill"]["expr"]
     assert alerts["OomutilKillsUnlogged"]["labels"]["severity"] == "info"
     for name, rule in alerts.items():

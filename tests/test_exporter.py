@@ -167,3 +167,17 @@ def test_the_source_of_kills_is_said_with_the_reason_when_there_is_none():
     with serving("--root", V2, "--kernel-log", "journal") as (url, _):  # never this host's journal for another root
         [source] = samples(_get(url + "/metrics")[2], "oomutil_kernel_log_source_info")
         assert source.labels == {"source": "none", "reason": f"the journal is this machine's, not {V2}'s"}
+
+
+def test_the_working_set_of_each_limited_cgroup_is_exported():
+    """Issue 24 item 12: OomutilCgroupNearLimit uses the working set (usage less inactive
+    page cache), as OOM006 does, not usage: a cgroup full of cache is not near its OOM."""
+    out = run_oomutil("--root", V2, "metrics")
+    assert out.returncode == 0, out.stderr
+    base = V2 / "sys" / "fs" / "cgroup" / "oomutil-capture" / "app"
+    stat = dict(line.split() for line in (base / "memory.stat").read_text().splitlines())
+    current = int((base / "memory.current").read_text())
+    ws = {s.labels["cgroup"]: s.value for s in samples(out.stdout, "oomutil_cgroup_memory_working_set_bytes")}
+    assert ws["/oomutil-capture/app"] == current - min(int(stat["inactive_file"]), current)
+    usage = {s.labels["cgroup"] for s in samples(out.stdout, "oomutil_cgroup_memory_usage_bytes")}
+    assert set(ws) == usage

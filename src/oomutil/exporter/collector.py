@@ -18,7 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from .._version import __version__
 from .._fs import list_dir, parse_int, read_parsed
 from ..badness import OOM_SCORE_ADJ_MIN, proc_oom_score
-from ..cgroups import memory_cgroups
+from ..cgroups import memory_cgroups, memory_hierarchy, working_set_bytes
 from ..errors import AccessDenied, NoSuchProcess, OomutilError, ParseError
 from ..events.reconcile import KillReconciler
 from ..procfs.meminfo import read_meminfo
@@ -58,6 +58,8 @@ FAMILIES = {
     "oomutil_oom_protected_processes": (False, "Processes with oom_score_adj -1000 (never chosen).", ("domain",)),
     "oomutil_oom_protected_memory_bytes": (False, "Memory held by processes with oom_score_adj -1000.", ("domain",)),
     "oomutil_cgroup_memory_usage_bytes": (False, "Memory charged to the cgroup.", CGROUP),
+    "oomutil_cgroup_memory_working_set_bytes": (False, "The cgroup's usage less its inactive page cache "
+                                                "(memory.stat), which reclaim frees first.", CGROUP),
     "oomutil_cgroup_memory_limit_bytes": (False, "The cgroup's own memory limits.", CGROUP + ("kind",)),
     "oomutil_cgroup_memory_headroom_bytes": (False, "Room left under the limit that bites.", CGROUP),
     "oomutil_cgroup_memory_events_total": (True, "memory.events counters of the cgroup (hierarchical).", CGROUP + ("event",)),
@@ -265,10 +267,14 @@ class OomCollector:
 
     def _cgroups(self, out: _Out, shared: dict) -> None:
         groups = self._groups(shared)
+        hierarchy = memory_hierarchy(self.root)
         for g in self._limited(groups, high_too=True):
             labels = [g.path, *container_labels(g.path)]
             if g.usage_bytes is not None:
                 out.add("oomutil_cgroup_memory_usage_bytes", labels, g.usage_bytes)
+                working_set = working_set_bytes(g, self.root, hierarchy=hierarchy) if hierarchy else None
+                if working_set is not None:
+                    out.add("oomutil_cgroup_memory_working_set_bytes", labels, working_set)
             if g.limit_bytes is not None:
                 out.add("oomutil_cgroup_memory_limit_bytes", labels + ["max"], g.limit_bytes)
             if g.high_bytes is not None:
