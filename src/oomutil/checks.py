@@ -251,8 +251,9 @@ def _always_overcommit_unlimited(p: Posture) -> Result:
 
 
 @_check("OOM010", "info", "the kernel logs no task table on OOM kills",
-        "With oom_dump_tasks=0 a kill report lists no candidates, so neither you nor oomutil "
-        "events can see afterwards who else was there and how large.",
+        "With oom_dump_tasks=0 a kill report has no task table (every process with memory in "
+        "the OOM's scope, those at oom_score_adj -1000 too; not kernel threads or init), so "
+        "neither you nor oomutil events can see afterwards who else was there and how large.",
         "Set vm.oom_dump_tasks=1 (the default), unless there are so many tasks that the table "
         "itself is a problem.")
 def _no_task_dump(p: Posture) -> Result:
