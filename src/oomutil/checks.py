@@ -150,7 +150,8 @@ def _no_swap_no_killer(p: Posture) -> Result:
         "A process at oom_score_adj -1000 is never killed: when it is what grows, the kernel kills "
         "everything else first, and panics if nothing else is left.",
         "Give it an oom_score_adj above -1000 (oomutil adj -p PID -n -999 keeps it last but "
-        "killable), or a memory limit of its own.")
+        "killable), or a memory limit of its own. Written by root (CAP_SYS_RESOURCE), -999 also "
+        "becomes its floor: only CAP_SYS_RESOURCE can set it below that again.")
 def _big_unkillable(p: Posture) -> Result:
     m = _need(p.meminfo, "no /proc/meminfo")
     total = _need(m.mem_total_bytes, "no MemTotal in /proc/meminfo") + (m.swap_total_bytes or 0)
