@@ -181,3 +181,19 @@ def test_the_working_set_of_each_limited_cgroup_is_exported():
     assert ws["/oomutil-capture/app"] == current - min(int(stat["inactive_file"]), current)
     usage = {s.labels["cgroup"] for s in samples(out.stdout, "oomutil_cgroup_memory_usage_bytes")}
     assert set(ws) == usage
+
+
+def test_the_series_churn_of_pid_labels_is_documented():
+    """Issue 24 item 18: labels are bounded per scrape only; each family with a pid label
+    makes new series as pids change, which docs/metrics.md says, with the churn to expect."""
+    text = DOCS.read_text()
+    head = text.split("## Kills", 1)[0]
+    assert "per scrape" in head and "churn" in head.lower()
+    section = text.split("## Series churn", 1)[1].split("\n## ", 1)[0]
+    out = run_oomutil("--root", V2, "metrics").stdout
+    with_pid = {"oomutil_oom_last_victim_info"} | {  # a serve family: its labels from the docs
+        s.name for f in parser.text_string_to_metric_families(out) for s in f.samples if "pid" in s.labels}
+    assert with_pid >= {"oomutil_oom_score", "oomutil_predicted_victim_info"}
+    for name in with_pid:
+        assert f"`{name}`" in section, name
+    assert re.search(r"per day", section) and "metric_relabel_configs" in section
