@@ -6,12 +6,17 @@ The kernel chooses among every process it runs.  A /proc can show fewer:
 - mounted with ``hidepid`` (3.3+; per mount and with names since 5.8): ``noaccess`` (1)
   leaves other users' directories listed but unreadable, ``invisible`` (2) hides them,
   ``ptraceable`` (4) shows only what the reader may ptrace; ``subset=pid`` (5.8+) leaves
-  out everything but the pid directories;
+  out everything but the pid directories (/proc/loadavg too);
 - mounted in a pid namespace other than the initial one (a container): only that
   namespace's processes are listed.
 
-/proc/loadavg counts the kernel's threads whatever the view, so what is hidden can be
-counted.  A root (capabilities) that sees every process through hidepid has a complete view.
+What is hidden is counted from the cgroup hierarchy: ``cgroup.procs`` lists every process
+of the kernel whatever the proc mount's options.  Kernel threads are never candidates and
+are not counted: they stay in the root cgroup, with session and process group 0
+(``getsid()``/``getpgid()`` need no access to /proc).  Without the cgroup files, the
+kernel's thread count in /proc/loadavg (absent with subset=pid) is compared with the threads of the listed processes, kernel
+threads included.  A view whose hidden count is unknown is never complete.  A root
+(capabilities) that sees every process through hidepid has a complete view.
 """
 
 from __future__ import annotations
@@ -29,28 +34,32 @@ from .root import Root, as_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Optional, Union
+    from typing import Dict, Optional, Union
 
 __all__ = ["View", "view", "hidden_from_us", "hidden_by_proc"]
 
-# include/linux/proc_ns.h PROC_PID_INIT_INO: the initial pid namespace's inode, fixed
+# include/linux/proc_ns.h PROC_PID_INIT_INO, PROC_CGROUP_INIT_INO: the initial namespaces' inodes, fixed
 INITIAL_PID_NS_INODE = 0xEFFFFFFC
+INITIAL_CGROUP_NS_INODE = 0xEFFFFFFB
 
 class View(Record):
     """What a root's /proc lets this reader see of the kernel's processes."""
 
     hidepid: Optional[str]  # "noaccess", "invisible", "ptraceable"; None: off (or unknown)
-    subset_pid: bool  # subset=pid: no meminfo, vmstat, ... either
+    subset_pid: bool  # subset=pid: no loadavg, meminfo, vmstat, ... either
     initial_pid_namespace: Optional[bool]  # /proc lists the whole kernel; None: unknown
     threads_total: Optional[int]  # every thread of the kernel (/proc/loadavg), kernel threads too
     threads_visible: Optional[int]  # threads of the processes listed and readable here;
     #                                 None where the view is complete without counting
     processes_unreadable: int  # listed, but their files cannot be read (hidepid=noaccess)
     complete: bool  # every process the kernel would choose among is readable here
+    processes_hidden: Optional[int] = None  # not listed at all (counted from cgroup.procs), kernel
+    #                                         threads and the global init not counted; None: unknown
 
     @property
     def threads_hidden(self) -> Optional[int]:
-        """Threads not listed at all (an unreadable process counts one, listed)."""
+        """Threads not listed at all, from /proc/loadavg (an unreadable process counts one,
+        listed; kernel threads count too)."""
         if self.threads_total is None or self.threads_visible is None:
             return None
         return max(self.threads_total - self.threads_visible - self.processes_unreadable, 0)
@@ -77,29 +86,100 @@ def _initial_pid_namespace(r: Root) -> Optional[bool]:
     return False if os.path.isdir(r.proc(1)) and not os.path.isdir(r.proc(2)) else None
 
 
+def _cgroup_processes(r: Root) -> Optional[Dict[int, bool]]:
+    """{tgid: in the root cgroup} of every process of the kernel, from the memory
+    hierarchy's cgroup.procs (not hidden by hidepid); None where that is not the whole
+    kernel or cannot be read: off the live system (the pids would be another reader's),
+    another pid or cgroup namespace, a hierarchy mounted from below its root."""
+    if not r.is_live:
+        return None
+    try:
+        if (os.stat("/proc/self/ns/pid").st_ino != INITIAL_PID_NS_INODE
+                or os.stat("/proc/self/ns/cgroup").st_ino != INITIAL_CGROUP_NS_INODE):
+            return None
+    except OSError:
+        return None
+    from .cgroups import memory_hierarchy
+
+    h = memory_hierarchy(r)
+    if h is None or h.mount_root != "/":
+        return None
+    found: Dict[int, bool] = {}
+    top = os.path.realpath(h.directory)
+    try:
+        first = _fs.read_bytes(os.path.join(top, "cgroup.procs"))
+    except (NotAvailable, AccessDenied):
+        return None
+    found.update((int(p), True) for p in first.split())
+    for directory, _, _ in os.walk(top):
+        if directory == top:
+            continue
+        try:
+            data = _fs.read_bytes(os.path.join(directory, "cgroup.procs"))
+        except (NotAvailable, AccessDenied):
+            continue  # removed meanwhile
+        found.update((int(p), False) for p in data.split())
+    return found
+
+
+def _kernel_thread(pid: int, in_root_cgroup: Optional[bool]) -> bool:
+    """A live pid is a kernel thread: session and process group 0 (kthreadd's, forked
+    from the idle task) and, where known, in the root cgroup.  (A process of an init that
+    never called setsid() also has session 0, but its own process group once it has one.)"""
+    if in_root_cgroup is False:
+        return False
+    try:
+        return os.getsid(pid) == 0 and os.getpgid(pid) == 0
+    except OSError:
+        return False  # gone: counted by no one
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError as err:
+        return err.errno != 3  # ESRCH; EPERM: there, another user's
+    return True
+
+
 def view(root: Union[Root, str, None] = None) -> View:
-    """What the root's /proc shows of the kernel's processes.  Counting the visible
-    threads reads each listed process's stat; that is done only where the view may be
-    partial (hidepid set, or another pid namespace)."""
+    """What the root's /proc shows of the kernel's processes.  Counting what is hidden
+    reads each listed process's stat and the cgroup hierarchy's cgroup.procs; that is done
+    only where the view may be partial (hidepid set, or another pid namespace)."""
     r = as_root(root)
     hidepid, subset = read_proc_mount(r)
     initial = _initial_pid_namespace(r)
     total = _fs.none_if_unreadable(read_threads_total, r)
     if hidepid is None and initial is not False:  # nothing hidden, or nothing known to be
-        return View(hidepid, subset, initial, total, None, 0, True)
+        return View(hidepid, subset, initial, total, None, 0, True, 0)
+    # cgroup.procs first: a process that exits before /proc is listed is then looked for
+    # (gone: not counted); one that starts after it was read is in neither
+    cgroups = _cgroup_processes(r) if initial else None
     visible = unreadable = 0
     try:
         names = os.listdir(r.proc())
     except OSError as err:
         raise _fs.map_os_error(err, r.proc()) from err
+    listed = set()
     for name in names:
         if not name.isdigit():
             continue
+        pid = int(name)
+        listed.add(pid)
         try:
-            visible += _fs.read_parsed(r.proc(name, "stat"), parse_stat, pid=int(name)).num_threads
+            visible += _fs.read_parsed(r.proc(name, "stat"), parse_stat, pid=pid).num_threads
         except AccessDenied:
             unreadable += 1
         except (NoSuchProcess, NotAvailable):
             continue  # gone meanwhile
-    seen = View(hidepid, subset, initial, total, visible, unreadable, False)
-    return seen._replace(complete=initial is not False and not seen.hides_threads and unreadable == 0)
+    hidden: Optional[int] = None
+    if cgroups is not None:
+        hidden = sum(1 for pid, in_root in cgroups.items()
+                     if pid not in listed and pid != 1 and _exists(pid) and not _kernel_thread(pid, in_root))
+    seen = View(hidepid, subset, initial, total, visible, unreadable, False, hidden)
+    if hidden is not None:
+        complete = initial is not False and hidden == 0 and unreadable == 0
+    else:  # the kernel's threads against the listed ones; unknown is never complete
+        complete = (initial is not False and seen.threads_hidden is not None and not seen.hides_threads
+                    and unreadable == 0)
+    return seen._replace(complete=complete)

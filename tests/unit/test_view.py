@@ -10,6 +10,7 @@ from helpers import FIXTURES
 import oomutil
 from oomutil.procfs.loadavg import parse_loadavg_threads
 from oomutil.errors import ParseError
+from oomutil.cli._view import partial_view
 
 CAPTURE = FIXTURES / "x86_64-cgroup1-linux6.18"
 
@@ -66,3 +67,17 @@ def test_the_library_call_is_a_function_whatever_was_imported():
     import oomutil.victim  # noqa: F401  (imports the module behind oomutil.view)
 
     assert callable(oomutil.view) and isinstance(oomutil.view(str(CAPTURE)), oomutil.View)
+
+
+def test_subset_pid_without_loadavg_is_never_complete(tmp_path):
+    """issue 24 item 3: hidepid=invisible/ptraceable with subset=pid has no /proc/loadavg;
+    what it hides cannot be counted (a tree has no cgroup.procs to count from: those pids
+    would be another reader's), and unknown is not complete."""
+    for options in ("rw,hidepid=invisible,subset=pid", "rw,hidepid=ptraceable,subset=pid"):
+        tree = _tree(tmp_path / options, options, keep={1, 2, 29743})
+        (tree / "proc" / "loadavg").unlink()
+        v = oomutil.view(str(tree))
+        assert (v.subset_pid, v.threads_total, v.processes_hidden, v.complete) == (True, None, None, False)
+        lines = partial_view(v)
+        assert len(lines) == 1 and "how many cannot be counted here (no /proc/loadavg (subset=pid)" in lines[0]
+        assert f"(/proc {options[3:]})" in lines[0]

@@ -9,6 +9,10 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from ..visibility import View
 
 
+def _mount(v: View) -> str:
+    return f"/proc hidepid={v.hidepid}" + (",subset=pid" if v.subset_pid else "")
+
+
 def partial_view(v: View) -> List[str]:
     """Why the processes this /proc shows may not hold the system-wide victim; empty for
     a complete view."""
@@ -17,14 +21,21 @@ def partial_view(v: View) -> List[str]:
         lines.append("this /proc shows one pid namespace only (a container's): the kernel chooses among every "
                      "process on the host; mount the host's /proc and point --root at it (e.g. --root /host) "
                      "for the full view")
-    hidden = v.threads_hidden
-    if hidden and v.hides_threads:
-        why = f" (/proc hidepid={v.hidepid})" if v.hidepid else ""
-        lines.append(f"about {hidden:,} of {v.threads_total:,} threads on this kernel are not visible here{why}: "
+    why = f" ({_mount(v)})" if v.hidepid else ""
+    hidden = v.processes_hidden
+    if hidden:
+        lines.append(f"{hidden:,} process{'es' if hidden > 1 else ''} on this kernel {'are' if hidden > 1 else 'is'} "
+                     f"not listed here{why}, kernel threads aside (counted from cgroup.procs): "
                      "the system-wide victim may be one of them")
+    elif hidden is None and v.hides_threads:
+        lines.append(f"about {v.threads_hidden:,} of {v.threads_total:,} threads on this kernel (kernel threads "
+                     f"included) are not visible here{why}: the system-wide victim may be one of them")
+    elif hidden is None and v.threads_hidden is None and v.hidepid and v.initial_pid_namespace is not False:
+        source = "no /proc/loadavg" + (" (subset=pid)" if v.subset_pid else "")
+        lines.append(f"this /proc may hide processes{why} and how many cannot be counted here ({source}; "
+                     "no cgroup.procs to count them from): the system-wide victim may be one of them")
     unreadable = v.processes_unreadable
     if unreadable:
-        why = f" (/proc hidepid={v.hidepid})" if v.hidepid else ""
         lines.append(f"{unreadable:,} process{'es' if unreadable > 1 else ''} listed here cannot be read{why}")
     return lines
 
