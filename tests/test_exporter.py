@@ -197,3 +197,41 @@ def test_the_series_churn_of_pid_labels_is_documented():
     for name in with_pid:
         assert f"`{name}`" in section, name
     assert re.search(r"per day", section) and "metric_relabel_configs" in section
+
+
+V1 = FIXTURES / "x86_64-cgroup1-linux6.18"
+
+
+def test_v1_cgroups_export_oom_kill_only_as_the_docs_say():
+    """Issue 24 item 19: cgroup v1 has no count of OOMs (memory.oom_control's under_oom is a
+    state), so only oom_kill is exported there, and docs/metrics.md says so."""
+    out = run_oomutil("--root", V1, "metrics")
+    assert out.returncode == 0, out.stderr
+    events = {s.labels["event"] for s in samples(out.stdout, "oomutil_cgroup_memory_events_total")}
+    assert events == {"oom_kill"}
+    row = next(line for line in DOCS.read_text().splitlines()
+               if line.startswith("| `oomutil_cgroup_memory_events_total`"))
+    assert "v1: oom_kill only" in row and "v1: oom (" not in row
+
+
+def test_records_lost_is_absent_where_unknown_and_blind_is_not_for_a_single_run():
+    """Issue 24 item 19: the journal says nothing of what it lost, so
+    oomutil_kernel_log_records_lost_total is absent there (unknown), not 0; a single run
+    (metrics, --textfile) follows no log by design and OomutilExporterBlind, whose rule
+    leaves that reason out, stays quiet for it."""
+    from oomutil.exporter.collector import OomCollector, Options
+    from oomutil.exporter.follower import Follower
+    from oomutil.root import Root
+
+    f = Follower(Root(str(V2)), source="none")
+    f.source, f.reason = "journal", ""  # as on a host with journalctl
+    text = "".join(f"{s.name} {s.value}\n" for m in OomCollector(Root(str(V2)), Options(), f).collect()
+                   for s in m.samples)
+    assert "oomutil_oom_kills_total" in text and "oomutil_kernel_log_records_lost_total" not in text
+    f.source = "kmsg"
+    text = "".join(f"{s.name}\n" for m in OomCollector(Root(str(V2)), Options(), f).collect() for s in m.samples)
+    assert "oomutil_kernel_log_records_lost_total" in text
+    [source] = samples(run_oomutil("metrics").stdout, "oomutil_kernel_log_source_info")
+    rules = (Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "oomutil-rules.yaml").read_text()
+    blind = rules.split("alert: OomutilExporterBlind", 1)[1].split("expr:", 1)[1].split("\n", 1)[0]
+    assert f'reason!="{source.labels["reason"]}"' in blind

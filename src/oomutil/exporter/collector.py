@@ -50,7 +50,8 @@ FAMILIES = {
     "oomutil_oom_kills_unlogged_total": (True, "OOM kills the kernel counted since the exporter started whose "
                                          "\"Killed process\" line the log lost (records overwritten before they "
                                          "were read).", ()),
-    "oomutil_kernel_log_records_lost_total": (True, "Kernel log records overwritten before they could be read.", ()),
+    "oomutil_kernel_log_records_lost_total": (True, "Kernel log records overwritten before they could be read "
+                                              "(kmsg; absent with the journal, which does not say).", ()),
     "oomutil_kernel_log_source_info": (False, "Where OOM kills are read from; none with the reason.", ("source", "reason")),
     "oomutil_predicted_victim_info": (False, "The process an OOM of the domain would kill now.", ("domain", "pid", "comm")),
     "oomutil_oom_score": (False, "oom_score (0..2000) of the first candidates of the domain.", ("domain", "rank", "pid", "comm")),
@@ -202,7 +203,8 @@ class OomCollector:
             out.add("oomutil_oom_kills_total", [constraint], state["by_constraint"][constraint])
         for (cgroup, trigger), count in sorted(state["cgroups"].items()):
             out.add("oomutil_cgroup_oom_kills_total", [cgroup, trigger, *container_labels(cgroup)], count)
-        out.add("oomutil_kernel_log_records_lost_total", [], state["lost"])
+        if state["lost"] is not None:  # the journal says nothing of what it lost: absent, unknown
+            out.add("oomutil_kernel_log_records_lost_total", [], state["lost"])
         last = state["last"]
         if last is not None:
             out.add("oomutil_oom_last_kill_timestamp_seconds", [], state["last_time"])
@@ -282,7 +284,7 @@ class OomCollector:
             if g.headroom_bytes is not None:
                 out.add("oomutil_cgroup_memory_headroom_bytes", labels, g.headroom_bytes)
             events: Dict[str, Optional[int]] = dict(g.events) if g.events is not None else \
-                {"oom": g.oom_count, "oom_kill": g.oom_kill_count}  # v1: the two counts it has
+                {"oom_kill": g.oom_kill_count}  # v1: the one count it has (no count of OOMs)
             for event, count in events.items():
                 if count is not None:
                     out.add("oomutil_cgroup_memory_events_total", labels + [event], count)

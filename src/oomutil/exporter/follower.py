@@ -168,7 +168,8 @@ class Follower:
             return {
                 "by_constraint": dict(self.by_constraint),
                 "cgroups": self.cgroups.exposed(),
-                "last": self.last, "last_time": self.last_time, "seen": self.seen, "lost": self.lost,
+                "last": self.last, "last_time": self.last_time, "seen": self.seen,
+                "lost": self.lost if self.source == "kmsg" else None,  # the journal: unknown
                 "source": self.source, "reason": self.reason,
             }
 
