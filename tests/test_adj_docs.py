@@ -84,3 +84,10 @@ def test_adj_does_not_say_the_floor_is_the_value_a_privileged_process_set():
     text = _description(adj)
     assert "below the value a privileged process set" not in text
     assert "the value of the last oom_score_adj write by a CAP_SYS_RESOURCE holder, raises included" in text
+
+
+def test_choom_compatibility_says_where_it_ends():
+    doc = _flat(DOC)
+    assert "`--choom`" in doc
+    assert "pid N's OOM score adjust value changed from A to B" in doc
+    assert "choom exits 1 on a usage error" in doc

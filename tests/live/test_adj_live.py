@@ -273,3 +273,28 @@ def test_choosing_nothing_says_so():
     assert (none.returncode, none.stdout) == (1, "") and "no process matches" in none.stderr
     unchosen = run_oomutil("adj", "-n", "5")
     assert unchosen.returncode == 2 and "name the processes" in unchosen.stderr
+
+
+def test_choom_output_is_choom_s_own(sleeper):
+    """adj --choom prints what util-linux choom prints (choom.c): two lines to show, one
+    "changed from A to B" line to set; compared with choom itself where it is installed."""
+    import shutil
+
+    child = sleeper()
+    pid = child.pid
+    shown = run_oomutil("adj", "--choom", "-p", pid)
+    score = read_int(f"/proc/{pid}/oom_score")
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout == f"pid {pid}'s current OOM score: {score}\npid {pid}'s current OOM score adjust value: 0\n"
+    changed = run_oomutil("adj", "--choom", "-p", pid, "-n", "400")
+    assert (changed.returncode, changed.stdout) == (0, f"pid {pid}'s OOM score adjust value changed from 0 to 400\n")
+    if shutil.which("choom"):
+        real = subprocess.run(["choom", "-p", str(pid), "-n", "450"], capture_output=True, text=True)
+        mine = run_oomutil("adj", "--choom", "-p", pid, "-n", "500")
+        assert real.stdout.replace("400 to 450", "450 to 500") == mine.stdout
+        real = subprocess.run(["choom", "-p", str(pid)], capture_output=True, text=True)
+        assert run_oomutil("adj", "--choom", "-p", pid).stdout == real.stdout
+    for other in (["--json"], ["--dry-run"], ["--name", "^x$"]):
+        bad = run_oomutil("adj", "--choom", "-p", pid, "-n", "600", *other)
+        assert bad.returncode == 2 and "--choom" in bad.stderr and bad.stdout == ""
+    assert read_int(f"/proc/{pid}/oom_score_adj") in (400, 500)

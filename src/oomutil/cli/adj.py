@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import examples, fail
+from . import examples, fail, usage_error
 from ._args import pid_arg
 from ._output import cgroup_arg, print_json, print_lines, regex_arg
 
@@ -30,6 +30,10 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--user", action="append", metavar="USER", help="every process of this user name or uid")
     p.add_argument("--cgroup", type=cgroup_arg, metavar="CGROUP", help="every process in this memory cgroup or below")
     p.add_argument("-n", "--adjust", type=adj_value, metavar="VALUE", help="set oom_score_adj to VALUE (-1000..1000)")
+    p.add_argument("--choom", action="store_true",
+                   help="print what util-linux choom prints (with -p only): \"pid N's current OOM score: S\" and "
+                   "\"pid N's current OOM score adjust value: A\", or \"pid N's OOM score adjust value changed "
+                   "from A to B\"")
     p.add_argument("--dry-run", action="store_true",
                    help="with -n: show the ranking before and after and the writes the kernel would refuse; "
                    "change nothing")
@@ -48,6 +52,9 @@ def run(args) -> int:
     from ..root import Root
 
     root = Root(args.root)
+    if args.choom and (getattr(args, "json", False) or args.dry_run or args.name or args.user or args.cgroup):
+        return usage_error("adj", "--choom prints what choom prints, and choom takes -p PID only: not with --json, "
+                           "--dry-run, --name, --user or --cgroup")
     if args.dry_run and args.adjust is None:
         fail("--dry-run shows what -n VALUE would change: give -n")
         return 2
@@ -79,6 +86,10 @@ def _show(args, root, pids) -> int:
             failed = True
     if args.json:
         print_json(shown)
+    elif args.choom:  # util-linux choom.c
+        print_lines(line for s in shown for line in (f"pid {s['pid']}'s current OOM score: {s['oom_score']}",
+                                                    f"pid {s['pid']}'s current OOM score adjust value: "
+                                                    f"{s['oom_score_adj']}"))
     else:
         print_lines(f"pid {s['pid']} ({s['comm']}): oom_score_adj {s['oom_score_adj']}, oom_score {s['oom_score']}"
                     for s in shown)
@@ -113,7 +124,9 @@ def _set(args, root, pids) -> int:
         values = now
         done.append({"pid": pid, "comm": name, "oom_score_adj_before": adj, "oom_score_adj_after": new_adj,
                      "oom_score_before": score, "oom_score_after": new_score, "changed_along": along})
-        if not args.json:
+        if args.choom:  # util-linux choom.c: one line, no more
+            print_lines([f"pid {pid}'s OOM score adjust value changed from {adj} to {new_adj}"])
+        elif not args.json:
             print_lines([f"pid {pid} ({name}): oom_score_adj {adj} -> {new_adj}, oom_score {score} -> {new_score}"]
                         + [f"  pid {q['pid']} ({q['comm']}) changed with it: it shares its memory "
                            "(clone(CLONE_VM) without CLONE_THREAD or CLONE_VFORK)"
