@@ -241,11 +241,11 @@ def _kubelet_doc(text: str) -> Tuple[Optional[Dict[str, str]], Optional[bool]]:
     except ValueError:
         doc = None
     if isinstance(doc, dict):
-        hard = doc.get("evictionHard")
-        merge = doc.get("mergeDefaultEvictionSettings")
-        return ({str(k): str(v) for k, v in hard.items()} if isinstance(hard, dict) else None,
-                merge if isinstance(merge, bool) else None)
-    merge = None
+        given = doc.get("evictionHard")
+        merging = doc.get("mergeDefaultEvictionSettings")
+        return ({str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else None,
+                merging if isinstance(merging, bool) else None)
+    merge: Optional[bool] = None
     m = re.search(r"^[\"']?mergeDefaultEvictionSettings[\"']?[ \t]*:[ \t]*(\S+)", text, re.M)
     if m and m.group(1) in _YAML_TRUE + _YAML_FALSE:
         merge = m.group(1) in _YAML_TRUE
