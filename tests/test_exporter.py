@@ -76,7 +76,7 @@ def test_captured_v2_host_cgroups_and_prediction_equal_its_files():
     protected = {s.labels["domain"]: s.value for s in samples(out.stdout, "oomutil_oom_protected_processes")}
     assert protected["/oomutil-capture/app"] == 0
     assert {s.labels["collector"]: s.value for s in samples(out.stdout, "oomutil_scrape_collector_success")} == \
-        {"system": 1, "kills": 1, "prediction": 1, "cgroups": 1}
+        {"system": 1, "kills": 1, "prediction": 1, "cgroups": 1, "checks": 1}
 
 
 def test_textfile_is_written_whole_without_timestamps(tmp_path):
@@ -235,3 +235,22 @@ def test_records_lost_is_absent_where_unknown_and_blind_is_not_for_a_single_run(
     rules = (Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "oomutil-rules.yaml").read_text()
     blind = rules.split("alert: OomutilExporterBlind", 1)[1].split("expr:", 1)[1].split("\n", 1)[0]
     assert f'reason!="{source.labels["reason"]}"' in blind
+
+
+@pytest.mark.parametrize("tree", [V2, V1, None])
+def test_the_findings_of_system_check_are_exported(tree):
+    """Issue 24 item 21: oomutil_check_finding{code,severity} is 1 for each finding
+    `system --check` makes on the same tree, none for the rest: at most one series a check
+    of the catalogue."""
+    from oomutil.checks import CHECKS
+
+    args = ("--root", str(tree)) if tree else ()
+    out = run_oomutil(*args, "metrics")
+    assert out.returncode == 0, out.stderr
+    check = json.loads(run_oomutil(*args, "system", "--check", "--json").stdout)
+    findings = check["checks"]["findings"]
+    exported = {(s.labels["code"], s.labels["severity"]): s.value for s in samples(out.stdout, "oomutil_check_finding")}
+    assert exported == {(f["code"], f["severity"]): 1 for f in findings}
+    assert exported  # OOM003 on the captures and here (no swap, no killer)
+    assert {code for code, _ in exported} <= {c.code for c in CHECKS}
+    assert "`oomutil_check_finding`" in DOCS.read_text()

@@ -1,6 +1,6 @@
 """The custom collector: every family of docs/metrics.md, read at scrape time.
 
-Four parts (system, kills, prediction, cgroups), each timed and guarded: a part that
+Five parts (system, kills, prediction, cgroups, checks), each timed and guarded: a part that
 fails is reported in oomutil_scrape_collector_success and oomutil_read_errors_total and
 never fails the scrape.  A scrape reads each file once: status and oom_score_adj of every
 process, oom_score of the host's first K, each memory cgroup's own files (brief); every OOM
@@ -19,11 +19,13 @@ from .._version import __version__
 from .._fs import list_dir, parse_int, read_parsed
 from ..badness import OOM_SCORE_ADJ_MIN, proc_oom_score
 from ..cgroups import memory_cgroups, memory_hierarchy, working_set_bytes
+from ..checks import run_checks
 from ..errors import AccessDenied, NoSuchProcess, OomutilError, ParseError
 from ..events.reconcile import KillReconciler
 from ..procfs.meminfo import read_meminfo
 from ..procfs.pressure import read_memory_pressure
 from ..procfs.sysctl import read_vm_settings
+from ..posture import posture
 from ..procfs.vmstat import read_oom_kill_count
 from ..rank import memory_records, start_times
 from ..victim import DomainIndex, Machine, cgroup_report, system_report
@@ -74,6 +76,8 @@ FAMILIES = {
     "oomutil_memory_pressure_seconds_total": (True, "Memory pressure stall time of the system (PSI).", ("kind",)),
     "oomutil_processes_visible": (False, "Processes this /proc shows.", ()),
     "oomutil_processes_hidden": (False, "Processes or threads the kernel has that this view cannot read.", ()),
+    "oomutil_check_finding": (False, "1 for each finding of `oomutil system --check` (docs/checks.md): its code "
+                              "and severity.", ("code", "severity")),
     "oomutil_build_info": (False, "oomutil's version and the Python running it.", ("version", "python")),
     "oomutil_scrape_collector_success": (False, "1 if that part of the scrape was read.", ("collector",)),
     "oomutil_scrape_collector_duration_seconds": (False, "How long that part of the scrape took.", ("collector",)),
@@ -84,7 +88,7 @@ FAMILIES = {
     "oomutil_http_requests_refused_total": (True, "Requests answered 503 because --max-requests were being served.", ()),
     "oomutil_http_clients_gone_total": (True, "Clients that went away before their answer was written.", ()),
 }
-PARTS = ("system", "kills", "prediction", "cgroups")
+PARTS = ("system", "kills", "prediction", "cgroups", "checks")
 REASONS = ("permission", "vanished", "parse", "other")
 
 
@@ -295,6 +299,12 @@ class OomCollector:
                 if g.pressure.full_total_us is not None:
                     out.add("oomutil_cgroup_memory_pressure_seconds_total", labels + ["full"],
                             g.pressure.full_total_us / 1e6)
+
+    def _checks(self, out: _Out, shared: dict) -> None:
+        """The findings of ``system --check`` on this root: one series a finding, at most
+        one a check of the catalogue (checks.CHECKS)."""
+        for finding in run_checks(posture(self.root)).findings:
+            out.add("oomutil_check_finding", [finding.code, finding.severity], 1)
 
     def _groups(self, shared: dict) -> List[MemoryCgroup]:
         """The memory cgroups, walked once a scrape; those removed meanwhile are skipped and
