@@ -434,28 +434,29 @@ def _unit_text(root: Root, path: str) -> bytes:
     return (_read(path) if os.path.isfile(path) else None) or b""
 
 
-def _dropin_dirs(name: str) -> List[str]:
-    """The drop-in directories of unit ``name``, most specific first: NAME.d, those of the
-    prefixes of a dashed name (a-b-.service.d, a-.service.d), and the type's (service.d)."""
+def _dropin_dirs(name: str) -> Tuple[List[str], Optional[str]]:
+    """The drop-in directories of unit ``name`` within one directory of the search path, most
+    specific first: NAME.d, its template's, those of the prefixes of a dashed name
+    (a-b-.service.d, a-.service.d); and apart, the type's (service.d), searched after every
+    directory's others (systemd src/shared/dropin.c)."""
     stem, dot, kind = name.rpartition(".")
     dirs = [name + ".d"]
     if "@" in stem and not stem.endswith("@"):  # an instance: its template's too
         dirs.append(stem.split("@", 1)[0] + "@." + kind + ".d")
     cut = stem.rstrip("-")
-    while "-" in cut:
+    while "-" in cut.lstrip("-"):
         cut = cut[:cut.rindex("-")]
-        dirs.append(f"{cut}-.{kind}.d")
-    if stem:
-        dirs.append(kind + ".d")
-    return dirs
+        if cut:
+            dirs.append(f"{cut}-.{kind}.d")
+    return dirs, (kind + ".d" if stem else None)
 
 
 def _effective(root: Root, dirs: Sequence[str], name: str) -> Optional[Dict[str, str]]:
     """The ManagedOOM settings of unit ``name`` as a manager with search path ``dirs`` loads
     it: its unit file (the first found; None when masked), then its drop-ins sorted by file
-    name across all directories, a name in a directory of higher precedence hiding the same
-    name further down (masked when linked to /dev/null).  The last assignment wins; an empty
-    one resets to auto."""
+    name across all directories, a name found first (directory by directory, see
+    _dropin_dirs) hiding the same name found later (masked when linked to /dev/null).  The
+    last assignment wins; an empty one resets to auto."""
     texts: List[bytes] = []
     for d in dirs:
         path = os.path.join(d, name)
@@ -465,15 +466,17 @@ def _effective(root: Root, dirs: Sequence[str], name: str) -> Optional[Dict[str,
             texts.append(_unit_text(root, path))
             break
     dropins: Dict[str, str] = {}
-    for sub in _dropin_dirs(name):
-        for d in dirs:
-            try:
-                names = list_dir(os.path.join(d, sub))
-            except (NotAvailable, AccessDenied):
-                continue
-            for n in names:
-                if n.endswith(".conf") and n not in dropins:
-                    dropins[n] = os.path.join(d, sub, n)
+    own, by_type = _dropin_dirs(name)
+    searched = [os.path.join(d, sub) for d in dirs for sub in own]
+    searched += [os.path.join(d, by_type) for d in dirs] if by_type else []
+    for directory in searched:  # the first file of a name wins
+        try:
+            names = list_dir(directory)
+        except (NotAvailable, AccessDenied):
+            continue
+        for n in names:
+            if n.endswith(".conf") and n not in dropins:
+                dropins[n] = os.path.join(directory, n)
     for n in sorted(dropins):
         if not _masked(dropins[n]):
             texts.append(_unit_text(root, dropins[n]))

@@ -135,3 +135,22 @@ def test_user_manager_units_are_read(tmp_path, rel, shown):
 def test_a_prefix_drop_in_is_read_and_a_slice_named_by_it_is_shown(tmp_path):
     root = oomd_tree(tmp_path, {"usr/lib/systemd/system/user-.slice.d/10-oomd.conf": SLICE_KILL})
     assert pressure_units(root) == "user-.slice"
+
+
+def test_drop_in_directories_are_searched_directory_by_directory(tmp_path):
+    # systemd src/shared/dropin.c unit_file_find_dropin_paths(): for each directory of the search
+    # path, NAME.d then the prefixes' (app-.service.d); the type's (service.d) after all of them;
+    # the first file of a name wins.  So a prefix drop-in in /etc hides a same-named one of the
+    # unit's own in /usr/lib, and service.d loses to both.
+    root = oomd_tree(tmp_path, {
+        "usr/lib/systemd/system/app-web.service": "[Service]\nExecStart=/bin/app\n",
+        "usr/lib/systemd/system/app-web.service.d/10-oomd.conf": KILL,
+        "etc/systemd/system/app-.service.d/10-oomd.conf": "[Service]\nMemoryMax=1G\n",
+    })
+    assert pressure_units(root) == "none"
+    root = oomd_tree(tmp_path / "b", {
+        "usr/lib/systemd/system/app-web.service": "[Service]\nExecStart=/bin/app\n",
+        "usr/lib/systemd/system/app-web.service.d/10-oomd.conf": KILL,
+        "etc/systemd/system/service.d/10-oomd.conf": "[Service]\nMemoryMax=1G\n",
+    })
+    assert pressure_units(root) == "app-web.service"
