@@ -14,7 +14,8 @@ What is hidden is counted from the cgroup hierarchy: ``cgroup.procs`` lists ever
 of the kernel whatever the proc mount's options.  Kernel threads are never candidates and
 are not counted: they stay in the root cgroup, with session and process group 0
 (``getsid()``/``getpgid()`` need no access to /proc).  Without the cgroup files, the
-kernel's thread count in /proc/loadavg (absent with subset=pid) is compared with the threads of the listed processes, kernel
+kernel's thread count in /proc/loadavg (absent with subset=pid; a container's own under
+LXCFS, which mounts over it) is compared with the threads of the listed processes, kernel
 threads included.  A view whose hidden count is unknown is never complete.  A root
 (capabilities) that sees every process through hidepid has a complete view.
 """
@@ -27,7 +28,7 @@ from ._record import Record
 from . import _fs
 from .errors import AccessDenied, NoSuchProcess, NotAvailable
 from .procfs.loadavg import read_threads_total
-from .procfs.mountinfo import read_proc_mount
+from .procfs.mountinfo import parse_mountinfo, read_proc_mount
 from .procfs.piddir import hidden_by_proc, hidden_from_us
 from .procfs.pid import parse_stat, read_pid1_is_global_init
 from .root import Root, as_root
@@ -48,18 +49,24 @@ class View(Record):
     hidepid: Optional[str]  # "noaccess", "invisible", "ptraceable"; None: off (or unknown)
     subset_pid: bool  # subset=pid: no loadavg, meminfo, vmstat, ... either
     initial_pid_namespace: Optional[bool]  # /proc lists the whole kernel; None: unknown
-    threads_total: Optional[int]  # every thread of the kernel (/proc/loadavg), kernel threads too
+    threads_total: Optional[int]  # every thread of the kernel (/proc/loadavg), kernel threads too;
+    #                               None: unknown (no loadavg, or LXCFS's)
     threads_visible: Optional[int]  # threads of the processes listed and readable here;
     #                                 None where the view is complete without counting
-    processes_unreadable: int  # listed, but their files cannot be read (hidepid=noaccess)
+    processes_unreadable: int  # listed, but their files cannot be read (hidepid=noaccess); kernel
+    #                            threads not counted where they can be told apart (live)
     complete: bool  # every process the kernel would choose among is readable here
     processes_hidden: Optional[int] = None  # not listed at all (counted from cgroup.procs), kernel
     #                                         threads and the global init not counted; None: unknown
+    loadavg_lxcfs: bool = False  # /proc/loadavg is mounted over (LXCFS): not the kernel's count
 
     @property
     def threads_hidden(self) -> Optional[int]:
         """Threads not listed at all, from /proc/loadavg (an unreadable process counts one,
-        listed; kernel threads count too)."""
+        listed; kernel threads count too).  0 for hidepid=noaccess, which lists every process:
+        the threads missing there are those of the unreadable ones."""
+        if self.hidepid == "noaccess" and self.initial_pid_namespace is not False:
+            return 0
         if self.threads_total is None or self.threads_visible is None:
             return None
         return max(self.threads_total - self.threads_visible - self.processes_unreadable, 0)
@@ -84,6 +91,17 @@ def _initial_pid_namespace(r: Root) -> Optional[bool]:
         return True
     # an init without kernel threads beside it: a container's /proc; else nothing to tell
     return False if os.path.isdir(r.proc(1)) and not os.path.isdir(r.proc(2)) else None
+
+
+def _loadavg_mounted_over(r: Root) -> bool:
+    """/proc/loadavg has a mount of its own (LXCFS's fuse.lxcfs: the container's load and
+    threads, not the kernel's)."""
+    try:
+        mounts = _fs.read_parsed(r.proc("self", "mountinfo"), parse_mountinfo)
+    except (NotAvailable, AccessDenied):
+        return False
+    here = os.path.join(os.path.realpath(r.proc()), "loadavg")
+    return any(m.mount_point in (here, "/proc/loadavg") and m.fstype != "proc" for m in mounts)
 
 
 def _cgroup_processes(r: Root) -> Optional[Dict[int, bool]]:
@@ -149,9 +167,10 @@ def view(root: Union[Root, str, None] = None) -> View:
     r = as_root(root)
     hidepid, subset = read_proc_mount(r)
     initial = _initial_pid_namespace(r)
-    total = _fs.none_if_unreadable(read_threads_total, r)
+    lxcfs = _loadavg_mounted_over(r)
+    total = None if lxcfs else _fs.none_if_unreadable(read_threads_total, r)
     if hidepid is None and initial is not False:  # nothing hidden, or nothing known to be
-        return View(hidepid, subset, initial, total, None, 0, True, 0)
+        return View(hidepid, subset, initial, total, None, 0, True, 0, lxcfs)
     # cgroup.procs first: a process that exits before /proc is listed is then looked for
     # (gone: not counted); one that starts after it was read is in neither
     cgroups = _cgroup_processes(r) if initial else None
@@ -169,14 +188,19 @@ def view(root: Union[Root, str, None] = None) -> View:
         try:
             visible += _fs.read_parsed(r.proc(name, "stat"), parse_stat, pid=pid).num_threads
         except AccessDenied:
-            unreadable += 1
+            # the global init and kernel threads are never candidates
+            if not (r.is_live and initial and (pid == 1 or _kernel_thread(pid, None if cgroups is None
+                                                                          else cgroups.get(pid)))):
+                unreadable += 1
         except (NoSuchProcess, NotAvailable):
             continue  # gone meanwhile
     hidden: Optional[int] = None
-    if cgroups is not None:
+    if hidepid == "noaccess" and initial is not False:
+        hidden = 0  # every process is listed (fs/proc/base.c: only access needs permission)
+    elif cgroups is not None:
         hidden = sum(1 for pid, in_root in cgroups.items()
                      if pid not in listed and pid != 1 and _exists(pid) and not _kernel_thread(pid, in_root))
-    seen = View(hidepid, subset, initial, total, visible, unreadable, False, hidden)
+    seen = View(hidepid, subset, initial, total, visible, unreadable, False, hidden, lxcfs)
     if hidden is not None:
         complete = initial is not False and hidden == 0 and unreadable == 0
     else:  # the kernel's threads against the listed ones; unknown is never complete

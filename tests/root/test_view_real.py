@@ -180,6 +180,54 @@ def test_subset_pid_is_not_a_complete_view(package_for_nobody, options):
     assert "subset" not in open("/proc/self/mountinfo").read()
 
 
+def test_noaccess_hides_no_threads_and_counts_no_kernel_threads(package_for_nobody):
+    """issue 24 item 14: hidepid=noaccess lists every process: no "about N of M threads
+    not visible" (those are threads of the listed, unreadable processes), and the kernel
+    threads among the unreadable are not counted (never candidates)."""
+    _needs("unshare", "setpriv")
+    before = _user_processes()
+    out = _as_nobody_with_private_proc(package_for_nobody, "hidepid=noaccess", "top")
+    after = _user_processes()
+    assert out.returncode == 0, out.stderr
+    assert "threads on this kernel" not in out.stderr and "not listed here" not in out.stderr
+    m = re.search(r"^oomutil: ([\d,]+) process(?:es)? listed here cannot be read \(/proc hidepid=noaccess\)$",
+                  out.stderr, re.M)
+    assert m, out.stderr
+    unreadable = int(m.group(1).replace(",", ""))
+    slack = max(5, max(before, after) // 10)
+    assert min(before, after) - slack <= unreadable <= max(before, after) + slack, (unreadable, before, after)
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+
+
+def test_a_loadavg_mounted_over_is_not_the_kernels(package_for_nobody, tmp_path):
+    """issue 24 item 14: LXCFS mounts its own /proc/loadavg (a container's threads).  A file
+    bind-mounted there, as LXCFS's is, claiming 3 threads: the hidden processes are still
+    counted from cgroup.procs; without those, the warning says loadavg is not the kernel's
+    instead of claiming a complete view."""
+    _needs("unshare", "setpriv")
+    fake = tmp_path / "loadavg"
+    fake.write_text("0.00 0.00 0.00 1/3 999\n")
+    fake.chmod(0o644)
+    os.chmod(tmp_path, 0o755)
+    over = f"mount --bind {fake} /proc/loadavg"
+    before = _user_processes()
+    out = _as_nobody_with_private_proc(package_for_nobody, "hidepid=invisible", "top", setup=over)
+    after = _user_processes()
+    assert out.returncode == 0, out.stderr
+    _hidden_within(out.stderr, "invisible", before, after)
+    assert "threads on this kernel" not in out.stderr
+    out = _as_nobody_with_private_proc(package_for_nobody, "hidepid=invisible", "top",
+                                       setup=f"{over} && {HIDE_CGROUPS}")
+    assert out.stderr == ("oomutil: this /proc may hide processes (/proc hidepid=invisible) and how many cannot be "
+                          "counted here (/proc/loadavg is mounted over (LXCFS: a container's threads, not the "
+                          "kernel's); no cgroup.procs to count them from): the system-wide victim may be one of "
+                          "them\n")
+    report = json.loads(_as_nobody_with_private_proc(package_for_nobody, "hidepid=invisible", "victim", "--json",
+                                                     sleeper=True, setup=f"{over} && {HIDE_CGROUPS}").stdout)
+    assert (report["partial"], report["view"]["complete"], report["view"]["threads_total"]) == (True, False, None)
+    assert report["view"]["loadavg_lxcfs"] is True
+
+
 def test_hidepid_noaccess_lists_unreadable_processes(package_for_nobody):
     _needs("unshare", "setpriv")
     out = _as_nobody_with_private_proc(package_for_nobody, "hidepid=noaccess", "victim", "--json")

@@ -81,3 +81,26 @@ def test_subset_pid_without_loadavg_is_never_complete(tmp_path):
         lines = partial_view(v)
         assert len(lines) == 1 and "how many cannot be counted here (no /proc/loadavg (subset=pid)" in lines[0]
         assert f"(/proc {options[3:]})" in lines[0]
+
+
+def test_noaccess_lists_every_process():
+    """issue 24 item 14: hidepid=noaccess lists every process; the threads the listed
+    processes do not account for are those of the unreadable ones, not hidden ones (the
+    live case, with a real unreadable /proc: tests/root/test_view_real.py)."""
+    v = oomutil.View("noaccess", False, True, 128, 1, 85, False)
+    assert v.threads_hidden == 0 and not v.hides_threads
+    assert partial_view(v) == ["85 processes listed here cannot be read (/proc hidepid=noaccess)"]
+
+
+def test_lxcfs_loadavg_is_not_the_kernels(tmp_path):
+    """issue 24 item 14: LXCFS mounts its own /proc/loadavg (the container's threads): no
+    count of the kernel's threads comes from it, and the warning says why."""
+    tree = _tree(tmp_path, "rw,hidepid=invisible", keep={1, 2, 29743})
+    (tree / "proc" / "loadavg").write_text("0.00 0.00 0.00 1/3 999\n")  # the container's few threads
+    with open(tree / "proc" / "self" / "mountinfo", "a") as f:
+        f.write("1234 22 0:52 / /proc/loadavg rw,nosuid,nodev,relatime - fuse.lxcfs lxcfs "
+                "rw,user_id=0,group_id=0,allow_other\n")
+    v = oomutil.view(str(tree))
+    assert (v.threads_total, v.complete) == (None, False) and v.loadavg_lxcfs
+    (line,) = partial_view(v)
+    assert "/proc/loadavg is mounted over (LXCFS: a container's threads, not the kernel's)" in line

@@ -23,6 +23,8 @@ def partial_view(v: View) -> List[str]:
                      "for the full view")
     why = f" ({_mount(v)})" if v.hidepid else ""
     hidden = v.processes_hidden
+    if hidden is None and v.hidepid == "noaccess" and v.initial_pid_namespace is not False:
+        hidden = 0  # it lists every process (the unreadable ones are said below)
     if hidden:
         lines.append(f"{hidden:,} process{'es' if hidden > 1 else ''} on this kernel {'are' if hidden > 1 else 'is'} "
                      f"not listed here{why}, kernel threads aside (counted from cgroup.procs): "
@@ -31,7 +33,10 @@ def partial_view(v: View) -> List[str]:
         lines.append(f"about {v.threads_hidden:,} of {v.threads_total:,} threads on this kernel (kernel threads "
                      f"included) are not visible here{why}: the system-wide victim may be one of them")
     elif hidden is None and v.threads_hidden is None and v.hidepid and v.initial_pid_namespace is not False:
-        source = "no /proc/loadavg" + (" (subset=pid)" if v.subset_pid else "")
+        if v.loadavg_lxcfs:
+            source = "/proc/loadavg is mounted over (LXCFS: a container's threads, not the kernel's)"
+        else:
+            source = "no /proc/loadavg" + (" (subset=pid)" if v.subset_pid else "")
         lines.append(f"this /proc may hide processes{why} and how many cannot be counted here ({source}; "
                      "no cgroup.procs to count them from): the system-wide victim may be one of them")
     unreadable = v.processes_unreadable
