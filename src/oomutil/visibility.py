@@ -26,7 +26,7 @@ import os
 from ._record import Record
 
 from . import _fs
-from .errors import AccessDenied, NoSuchProcess, NotAvailable
+from .errors import AccessDenied, NoSuchProcess, NotAvailable, OomutilError
 from .procfs.loadavg import read_threads_total
 from .procfs.mountinfo import parse_mountinfo, read_proc_mount
 from .procfs.piddir import hidden_by_proc, hidden_from_us
@@ -126,7 +126,7 @@ def _cgroup_processes(r: Root) -> Optional[Dict[int, bool]]:
     top = os.path.realpath(h.directory)
     try:
         first = _fs.read_bytes(os.path.join(top, "cgroup.procs"))
-    except (NotAvailable, AccessDenied):
+    except OomutilError:
         return None
     found.update((int(p), True) for p in first.split())
     for directory, _, _ in os.walk(top):
@@ -134,8 +134,10 @@ def _cgroup_processes(r: Root) -> Optional[Dict[int, bool]]:
             continue
         try:
             data = _fs.read_bytes(os.path.join(directory, "cgroup.procs"))
-        except (NotAvailable, AccessDenied):
-            continue  # removed meanwhile
+        except NotAvailable:
+            continue  # removed meanwhile (or a threaded cgroup: its domain lists its processes)
+        except OomutilError:
+            return None  # a part that cannot be read: no count
         found.update((int(p), False) for p in data.split())
     return found
 
