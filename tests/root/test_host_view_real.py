@@ -45,10 +45,13 @@ def _stable(rows):
 
 def test_top_cgroups_victim_and_metrics_read_the_same_through_host(tmp_path):
     # (kernel threads left out: a kworker's name changes with the work it does)
+    before = _stable(json.loads(_on_host("top", "--json")))
     inside = _stable(json.loads(_in_namespace(tmp_path, "top", "--json")))
     host = _stable(json.loads(_on_host("top", "--json")))
-    common = set(inside) & set(host)
-    assert len(common) > 5 and len(common) >= len(host) - 5  # a few come and go in between
+    # the processes that lived through all three reads (others' tests may start and end many)
+    lasting = set(before) & set(host)
+    common = set(inside) & lasting
+    assert len(common) > 5 and len(common) >= len(lasting) - 5, sorted(lasting - common)
     assert {p: inside[p] for p in common} == {p: host[p] for p in common}
     # the mounts were private and read-only
     assert str(tmp_path) not in open("/proc/self/mountinfo").read()
