@@ -25,7 +25,7 @@ from .procfs.sysctl import read_kernel_release, read_swappiness
 from .rank import snapshot
 from .root import Root, as_root
 from .sysfs.cpu import read_online_cpus
-from .visibility import View, hidden_from_us, view
+from .visibility import View, hidden_from_us, never_a_candidate, view
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -131,7 +131,7 @@ def predict(
         # memory.oom.group counts in a system-wide OOM too: its domain is the root cgroup
         groups = none_if_unreadable(memory_cgroups, r) or []
         seen = view(r)
-        unreadable = sum(1 for rec in records if rec.killable is None)
+        unreadable = sum(1 for rec in records if rec.killable is None and not never_a_candidate(rec.pid, r))
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
             seen = seen._replace(processes_unreadable=unreadable, complete=False)
         report = system_report(r, records, groups, Machine(r), seen, set_adj, grow)

@@ -154,6 +154,13 @@ def _kernel_thread(pid: int, in_root_cgroup: Optional[bool]) -> bool:
         return False  # gone: counted by no one
 
 
+def never_a_candidate(pid: int, root: Root) -> bool:
+    """pid 1 and kernel threads: never chosen (oom_unkillable_task()), so not missing from
+    a ranking when unreadable (hidepid=noaccess).  Kernel threads are told on the live
+    system only (their session and process group, _kernel_thread())."""
+    return pid == 1 or (root.is_live and _kernel_thread(pid, None))
+
+
 def _exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -32,7 +32,7 @@ MEANINGS: Dict[str, Dict[int, str]] = {
     },
     "oom_dump_tasks": {
         0: "no task table in the kernel log",
-        1: "log a table of eligible tasks on each OOM kill",
+        1: "log the task table (every process with memory) on each OOM kill",  # -1000 ones too (dump_task())
     },
 }
 
