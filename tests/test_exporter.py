@@ -254,3 +254,32 @@ def test_the_findings_of_system_check_are_exported(tree):
     assert exported  # OOM003 on the captures and here (no swap, no killer)
     assert {code for code, _ in exported} <= {c.code for c in CHECKS}
     assert "`oomutil_check_finding`" in DOCS.read_text()
+
+
+@pytest.mark.parametrize("fields, expected", [
+    # hidepid=invisible: 2 listed but unreadable, 3 not listed (cgroup.procs); loadavg's 400
+    # missing threads are threads, not processes
+    (dict(hidepid="invisible", threads_total=500, threads_visible=100, processes_unreadable=2,
+          complete=False, processes_hidden=3), 5),
+    # hidepid=noaccess lists every process: the unreadable ones only
+    (dict(hidepid="noaccess", threads_total=500, threads_visible=100, processes_unreadable=7,
+          complete=False, processes_hidden=0), 7),
+    # the hidden ones cannot be counted: unknown, absent
+    (dict(hidepid="invisible", threads_total=None, threads_visible=100, processes_unreadable=2,
+          complete=False, processes_hidden=None), None),
+    (dict(hidepid=None, threads_total=500, threads_visible=500, processes_unreadable=0,
+          complete=True, processes_hidden=None), 0),
+])
+def test_processes_hidden_counts_processes_not_threads(monkeypatch, fields, expected):
+    """Issue 24 item 14 (the exporter's part): oomutil_processes_hidden is the processes this
+    view cannot read (listed but unreadable, and not listed, from cgroup.procs), never
+    threads added to processes."""
+    from oomutil.exporter import collector as module
+    from oomutil.root import Root
+    from oomutil.visibility import View
+
+    seen = View(subset_pid=False, initial_pid_namespace=True, **fields)
+    monkeypatch.setattr(module, "view", lambda root: seen)
+    c = module.OomCollector(Root(str(V2)), module.Options())
+    values = [s.value for m in c.collect() for s in m.samples if s.name == "oomutil_processes_hidden"]
+    assert values == ([] if expected is None else [expected])

@@ -75,7 +75,8 @@ FAMILIES = {
     "oomutil_memory_available_bytes": (False, "MemAvailable.", ()),
     "oomutil_memory_pressure_seconds_total": (True, "Memory pressure stall time of the system (PSI).", ("kind",)),
     "oomutil_processes_visible": (False, "Processes this /proc shows.", ()),
-    "oomutil_processes_hidden": (False, "Processes or threads the kernel has that this view cannot read.", ()),
+    "oomutil_processes_hidden": (False, "Processes the kernel has that this view cannot read (listed but unreadable, "
+                                 "or not listed); kernel threads and the global init not counted.", ()),
     "oomutil_check_finding": (False, "1 for each finding of `oomutil system --check` (docs/checks.md): its code "
                               "and severity.", ("code", "severity")),
     "oomutil_build_info": (False, "oomutil's version and the Python running it.", ("version", "python")),
@@ -190,9 +191,10 @@ class OomCollector:
         shared["vmstat"] = count
         seen = shared["view"] = view(root)
         out.add("oomutil_processes_visible", [], sum(1 for name in list_dir(root.proc()) if name.isdigit()))
-        if seen.threads_hidden is not None or seen.complete:
-            out.add("oomutil_processes_hidden", [],
-                    seen.processes_unreadable + (seen.threads_hidden or 0 if seen.hides_threads else 0))
+        # processes, never threads: listed but unreadable, and not listed (from cgroup.procs)
+        not_listed = 0 if seen.complete and seen.processes_hidden is None else seen.processes_hidden
+        if not_listed is not None:
+            out.add("oomutil_processes_hidden", [], seen.processes_unreadable + not_listed)
         out.add("oomutil_build_info", [__version__, platform.python_version()], 1)
 
     def _kills(self, out: _Out, shared: dict) -> None:
