@@ -51,7 +51,8 @@ def test_cgroups_removed_during_scrapes_are_skipped_and_counted(memcg):
             families = {f.name: f for f in collector.collect()}
             scrapes += 1
             success = {s.labels["collector"]: s.value for s in families["oomutil_scrape_collector_success"].samples}
-            assert success == {"system": 1, "kills": 1, "prediction": 1, "cgroups": 1}, (scrapes, collector.errors)
+            assert success == {"system": 1, "kills": 1, "prediction": 1, "cgroups": 1, "checks": 1}, \
+                (scrapes, collector.errors)
     finally:
         stop.set()
         thread.join()

@@ -86,7 +86,7 @@ def test_parse_int_malformed(data):
         ("panic_on_oom", 1, "cgroup, cpuset and mempolicy OOMs still kill"),
         ("panic_on_oom", 2, "memory cgroup OOMs included"),
         ("oom_kill_allocating_task", 7, "kill the task that triggered the OOM"),
-        ("oom_dump_tasks", 3, "log a table"),
+        ("oom_dump_tasks", 3, "log the task table"),
     ],
 )
 def test_meaning(knob, value, words):

@@ -308,7 +308,7 @@ def _sizes(name: str, value: Optional[int]) -> str:
     if name == "min_free_kbytes":
         # the min watermark: below it only atomic/__GFP_HIGH and PF_MEMALLOC (reclaiming,
         # exiting) allocations may dip (__zone_watermark_ok(), ALLOC_HARDER/ALLOC_OOM)
-        return f"{human_bytes(value * 1024)} only atomic and reclaiming allocations may use (the min watermark)"
+        return f"{human_bytes(value * 1024)}, the min watermark: only atomic/reclaiming allocations"
     if name == "watermark_scale_factor":
         return f"kswapd wakes {value / 100:.2f}% of memory (at least min/4) above min"
     return ""
