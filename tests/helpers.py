@@ -68,6 +68,29 @@ def capture_pids(name: str):
     return sorted(int(p.name) for p in proc.iterdir() if p.name.isdigit())
 
 
+def has_capability(bit: int) -> bool:
+    """Whether this process holds capability ``bit`` (include/uapi/linux/capability.h):
+    CAP_SYS_RESOURCE is 24, CAP_DAC_OVERRIDE 1."""
+    caps = int([line for line in open("/proc/self/status") if line.startswith("CapEff:")][0].split()[1], 16)
+    return bool(caps >> bit & 1)
+
+
+@pytest.fixture
+def sleeper():
+    """start() -> a `sleep 60` of this test's own, killed at the end."""
+    started = []
+
+    def start():
+        child = subprocess.Popen(["sleep", "60"])
+        started.append(child)
+        return child
+
+    yield start
+    for child in started:
+        child.kill()
+        child.wait()
+
+
 def read_int(path) -> int:
     return int(Path(path).read_text())
 

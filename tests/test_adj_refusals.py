@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import read_int
+from helpers import has_capability, read_int, sleeper
 
 import oomutil
 
@@ -19,26 +19,6 @@ pytestmark = pytest.mark.live
 
 NOBODY = 65534
 SRC = str(Path(oomutil.__file__).resolve().parent.parent)
-
-
-def _has_cap(bit: int) -> bool:
-    caps = int([line for line in open("/proc/self/status") if line.startswith("CapEff:")][0].split()[1], 16)
-    return bool(caps >> bit & 1)
-
-
-@pytest.fixture
-def sleeper():
-    started = []
-
-    def start():
-        child = subprocess.Popen(["sleep", "60"])
-        started.append(child)
-        return child
-
-    yield start
-    for child in started:
-        child.kill()
-        child.wait()
 
 
 DROP = """
@@ -74,7 +54,7 @@ else:
 def test_a_legacy_oom_adj_lowering_is_judged_in_oom_score_adj_units(sleeper):
     """At oom_score_adj 500, oom_adj 8 stores 470 (8 * 1000 / 17): a lowering, refused
     without CAP_SYS_RESOURCE although oom_adj reads 8 before and after."""
-    if _has_cap(24):
+    if has_capability(24):
         pytest.skip("this process has CAP_SYS_RESOURCE: the kernel takes any lowering")
     child = sleeper()
     p = oomutil.Process(child.pid)

@@ -9,31 +9,11 @@ import os
 import subprocess
 
 import pytest
-from helpers import fork_at, oomutil_command, read_int, run_oomutil
+from helpers import fork_at, has_capability, oomutil_command, read_int, run_oomutil, sleeper
 
 import oomutil
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture
-def sleeper():
-    started = []
-
-    def start():
-        child = subprocess.Popen(["sleep", "60"])
-        started.append(child)
-        return child
-
-    yield start
-    for child in started:
-        child.kill()
-        child.wait()
-
-
-def _has_cap_sys_resource() -> bool:
-    caps = int([line for line in open("/proc/self/status") if line.startswith("CapEff:")][0].split()[1], 16)
-    return bool(caps >> 24 & 1)
 
 
 def test_raise_then_lower_within_what_is_allowed(sleeper):
@@ -48,7 +28,7 @@ def test_raise_then_lower_within_what_is_allowed(sleeper):
 def test_lowering_below_the_floor_says_why(sleeper):
     child = sleeper()
     p = oomutil.Process(child.pid)
-    if _has_cap_sys_resource():
+    if has_capability(24):
         p.set_oom_score_adj(-500)
         assert read_int(f"/proc/{child.pid}/oom_score_adj") == -500
         return
@@ -261,7 +241,7 @@ def test_lowering_through_oom_adj_says_the_legacy_rule(sleeper):
     child = sleeper()
     p = oomutil.Process(child.pid)
     p.set_oom_adj(10)
-    if _has_cap_sys_resource():
+    if has_capability(24):
         p.set_oom_adj(5)
         return
     with pytest.raises(oomutil.AccessDenied, match="through the legacy oom_adj any lowering needs CAP_SYS_RESOURCE"):
