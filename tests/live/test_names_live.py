@@ -68,8 +68,11 @@ def test_a_wide_name_keeps_the_columns_aligned(named):
     def cells(text):
         return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
 
-    rows = [line for line in out.stdout.splitlines() if f"  {wide.pid}  " in line or f"  {narrow.pid}  " in line]
+    rows = [(line, name) for line in out.stdout.splitlines() for pid, name in ((wide.pid, "数据库进程"),
+                                                                              (narrow.pid, "plainname"))
+            if f"  {pid}  " in line and name in line]
     assert len(rows) == 2, out.stdout
-    # the column after COMM (ADJ: 1000 for both) starts at the same terminal cell
-    starts = [cells(line[:line.index(" 1000 ")]) for line in rows]
+    # the column after COMM (ADJ: 1000 for both) starts at the same terminal cell; looked
+    # for after the name (a pid or uid may read 1000 too)
+    starts = [cells(line[:line.index(" 1000 ", line.index(name))]) for line, name in rows]
     assert starts[0] == starts[1], rows

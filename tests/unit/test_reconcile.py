@@ -55,3 +55,18 @@ def test_unlogged_is_a_counter():
     r = KillReconciler(counted_at_start=0)
     assert r.observe(counted=2, seen=0, lost_records=2, caught_up=True) == 2
     assert r.observe(counted=2, seen=1, lost_records=2, caught_up=True) == 2
+
+
+def test_a_journal_line_late_after_a_silence_is_not_unlogged():
+    """The journal says nothing of what it lost, and "caught up" there is a quiet spell: a
+    kill after 30 s of silence, counted before journald hands its line over, is late, not
+    lost (review of issue 24 item 5).  A gap counts once it has held, the count unchanged,
+    for settle seconds."""
+    j = KillReconciler(counted_at_start=100, settle=30.0)
+    assert j.observe(counted=101, seen=0, lost_records=None, caught_up=True, now=0.0) == 0
+    assert j.observe(counted=101, seen=0, lost_records=None, caught_up=True, now=12.0) == 0
+    assert j.observe(counted=101, seen=1, lost_records=None, caught_up=True, now=13.0) == 0  # the line came
+    assert j.observe(counted=101, seen=1, lost_records=None, caught_up=True, now=60.0) == 0  # counted once
+    # a line the journal never gives: the same count, still missing, 30 s on
+    assert j.observe(counted=102, seen=1, lost_records=None, caught_up=True, now=70.0) == 0
+    assert j.observe(counted=102, seen=1, lost_records=None, caught_up=True, now=101.0) == 1

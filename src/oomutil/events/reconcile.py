@@ -8,6 +8,8 @@ buffer (or never logged); the log's first record tells whether it still starts a
 
 from __future__ import annotations
 
+import time
+
 from .._record import Record
 
 from .._fs import none_if_unreadable
@@ -16,7 +18,7 @@ from ..procfs.vmstat import read_oom_kill_count
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
-    from typing import Iterable, List, Optional
+    from typing import Iterable, List, Optional, Tuple
 
     from ..root import Root
     from .parse import OomKillEvent
@@ -79,20 +81,36 @@ class KillReconciler:
     vmstat is read: a kill in between is in both): the start is lowered by it, so it hides no
     later loss."""
 
-    def __init__(self, counted_at_start: int) -> None:
+    def __init__(self, counted_at_start: int, settle: float = 30.0) -> None:
         self.start = counted_at_start
         self.unlogged = 0
+        # Where the log cannot say what it lost (the journal), "caught up" is only a quiet
+        # spell: a kill after a long silence is counted before journald hands its line over
+        # (it lags most under memory pressure).  There a gap counts once it has held, the
+        # count unchanged, for ``settle`` seconds: (since when, the count) of one pending.
+        self.settle = settle
+        self.pending: Optional[Tuple[float, int]] = None
 
-    def observe(self, counted: int, seen: int, lost_records: Optional[int], caught_up: bool) -> int:
+    def observe(self, counted: int, seen: int, lost_records: Optional[int], caught_up: bool,
+                now: Optional[float] = None) -> int:
         """``counted``: vmstat's oom_kill read now; ``seen``: the kill lines the follower
         has read; ``lost_records``: records its log lost so far (None: unknown);
         ``caught_up``: it had read all the log held when ``counted`` was read, and no kill
-        line came meanwhile.  The kills unlogged so far (a counter: it never goes down)."""
+        line came meanwhile; ``now``: monotonic seconds (time.monotonic() by default).  The
+        kills unlogged so far (a counter: it never goes down)."""
         if not caught_up:
             return self.unlogged
         gap = counted - self.start - seen
         if gap < 0:
             self.start += gap
+        elif gap > 0 and lost_records is None:
+            now = time.monotonic() if now is None else now
+            if self.pending is None or self.pending[1] != counted:
+                self.pending = (now, counted)
+            elif now - self.pending[0] >= self.settle:
+                self.unlogged = max(self.unlogged, gap)
         elif gap > 0 and lost_records != 0:
             self.unlogged = max(self.unlogged, gap)
+        if gap <= 0:
+            self.pending = None
         return self.unlogged

@@ -30,7 +30,7 @@ from ..procfs.vmstat import read_oom_kill_count
 from ..rank import memory_records, start_times
 from ..victim import DomainIndex, Machine, cgroup_report, system_report
 from ..visibility import view
-from .follower import CONSTRAINTS, container_labels
+from .follower import CONSTRAINTS, JOURNAL_QUIET, container_labels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class OomCollector:
         # A seam for the tests of the server's bounds: a collection made this much slower.
         self.delay = float(os.environ.get("OOMUTIL_TEST_COLLECTION_DELAY", "0") or 0)
         start = follower.counted_at_start if follower is not None else _none_on_error(read_oom_kill_count, root)
-        self.reconciler = KillReconciler(start) if start is not None else None
+        self.reconciler = KillReconciler(start, settle=JOURNAL_QUIET) if start is not None else None
 
     def describe(self) -> Iterator[Metric]:
         for name, (counter, doc, labels) in FAMILIES.items():
