@@ -387,6 +387,7 @@ def _why_denied(root: Root, value: int, before: int, knob: str = "oom_score_adj"
         return f"may not set oom_adj to {value} (oom_score_adj {wanted}): the kernel refused it"
     if value < before:
         return _lowering_refusal(knob, value, before, None)
-    return (f"cannot set {knob} to {value}: {value} is below its floor, which is above the current value {before} "
-            "(a CAP_SYS_RESOURCE holder set the floor, then lowered the value through oom_adj, which leaves the floor), "
-            f"and going below its floor needs CAP_SYS_RESOURCE, which this process lacks ({_FLOOR})")
+    return (f"cannot set {knob} to {value}: the kernel refused it; likely {value} is below the process's floor, "
+            f"which can stand above the current value {before} (a CAP_SYS_RESOURCE holder set the floor, then the "
+            "value was lowered through oom_adj, which leaves the floor), and going below the floor needs "
+            f"CAP_SYS_RESOURCE, which this process lacks ({_FLOOR}); else a security module refused it")
