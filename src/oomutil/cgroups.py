@@ -398,5 +398,8 @@ def working_set_bytes(group: MemoryCgroup, root: Union[Root, str, None] = None, 
         return None
     h = hierarchy or memory_hierarchy(root)
     directory = _directory(h, group.path) if h is not None else None
-    inactive = read_inactive_file_bytes(directory, group.version) if directory else None
+    try:
+        inactive = read_inactive_file_bytes(directory, group.version) if directory else None
+    except OomutilError:  # removed since it was read (ENODEV: gone offline): its usage stands
+        inactive = None
     return group.usage_bytes - min(inactive or 0, group.usage_bytes)

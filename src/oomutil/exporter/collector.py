@@ -34,7 +34,7 @@ from .follower import CONSTRAINTS, JOURNAL_QUIET, container_labels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Iterator, List, Optional, Union
+    from typing import Dict, Iterator, List, Optional, Tuple, Union
 
     from ..cgroups import MemoryCgroup
     from ..root import Root
@@ -91,6 +91,7 @@ FAMILIES = {
 }
 PARTS = ("system", "kills", "prediction", "cgroups", "checks")
 REASONS = ("permission", "vanished", "parse", "other")
+CHECKS_INTERVAL = 60.0  # seconds between two runs of system --check's findings (_checks)
 
 
 class Options:
@@ -136,6 +137,7 @@ class OomCollector:
         self.delay = float(os.environ.get("OOMUTIL_TEST_COLLECTION_DELAY", "0") or 0)
         start = follower.counted_at_start if follower is not None else _none_on_error(read_oom_kill_count, root)
         self.reconciler = KillReconciler(start, settle=JOURNAL_QUIET) if start is not None else None
+        self.findings: Optional[Tuple[float, List[Tuple[str, str]]]] = None  # (when, [(code, severity)])
 
     def describe(self) -> Iterator[Metric]:
         for name, (counter, doc, labels) in FAMILIES.items():
@@ -304,9 +306,15 @@ class OomCollector:
 
     def _checks(self, out: _Out, shared: dict) -> None:
         """The findings of ``system --check`` on this root: one series a finding, at most
-        one a check of the catalogue (checks.CHECKS)."""
-        for finding in run_checks(posture(self.root)).findings:
-            out.add("oomutil_check_finding", [finding.code, finding.severity], 1)
+        one a check of the catalogue (checks.CHECKS).  Found again at most every
+        CHECKS_INTERVAL seconds: the posture scan reads every process and its command line
+        and every memory cgroup again (on a node of 6,000 processes, more than the rest of
+        a scrape), and the findings change with the machine's setup, not by the second."""
+        now = time.monotonic()
+        if self.findings is None or now - self.findings[0] >= CHECKS_INTERVAL:
+            self.findings = (now, [(f.code, f.severity) for f in run_checks(posture(self.root)).findings])
+        for code, severity in self.findings[1]:
+            out.add("oomutil_check_finding", [code, severity], 1)
 
     def _groups(self, shared: dict) -> List[MemoryCgroup]:
         """The memory cgroups, walked once a scrape; those removed meanwhile are skipped and
