@@ -186,7 +186,8 @@ def test_report_numbers_of_each_kind(scenario):
         assert memory["swap_total_bytes"] == 0, kind
     for kind in ("global_noswap", "hugepages", "shmem", "zram"):
         zones = {z["zone"]: z for z in _report(scenario, kind)["why"]["zones"]}
-        assert zones["DMA32"]["below_min"] and zones["DMA32"]["free_bytes"] < zones["DMA32"]["min_bytes"], kind
+        # the kernel refuses at free <= min + reserve (__zone_watermark_ok()): free may equal min
+        assert zones["DMA32"]["below_min"] and zones["DMA32"]["free_bytes"] <= zones["DMA32"]["min_bytes"], kind
 
     shmem = _report(scenario, "shmem")
     assert shmem["why"]["memory"]["shmem_bytes"] >= shmem["tmpfs_mib"] << 20
