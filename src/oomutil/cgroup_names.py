@@ -7,7 +7,8 @@ Paths seen in /proc/PID/cgroup, by manager and driver::
     /docker/<64 hex>                                               Docker, cgroupfs driver
     /system.slice/docker-<64 hex>.scope                            Docker, systemd driver
     /system.slice/containerd.service/<ns>/<id>  or /<ns>/<id>      containerd (no k8s)
-    /machine.slice/libpod-<64 hex>.scope                           Podman
+    /machine.slice/libpod-<64 hex>.scope                           Podman, systemd manager
+    /libpod_parent/libpod-<64 hex>                                 Podman, cgroupfs manager
     /kubepods/burstable/pod<uid>/<64 hex>                          Kubernetes, cgroupfs driver
     /kubepods.slice/kubepods-besteffort.slice/
         kubepods-besteffort-pod<uid with _>.slice/cri-containerd-<64 hex>.scope
@@ -31,7 +32,7 @@ _HEX_ID = r"[0-9a-f]{32,64}"
 # pod<uid>, with "-" in the uid (cgroupfs driver) or "_" (systemd driver)
 _POD = r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$"
 _QOS = r"^(?:kubepods-)?(burstable|besteffort)(?:\.slice)?$"
-_SCOPE_CONTAINER = rf"^(docker|cri-containerd|crio|libpod|conmon|containerd)-({_HEX_ID})\.scope$"
+_SCOPE_CONTAINER = rf"^(docker|cri-containerd|crio|libpod|conmon|containerd)-({_HEX_ID})(\.scope)?$"
 _BARE_ID = rf"^{_HEX_ID}$"
 
 
@@ -66,11 +67,12 @@ def describe(path: Optional[str]) -> Optional[CgroupName]:
     unit = container_id = runtime = pod_uid = qos = None
     kubernetes = parts[0].startswith("kubepods")
     for i, part in enumerate(parts):
-        scope = re.match(_SCOPE_CONTAINER, part) if part.endswith(".scope") else None
+        scope = re.match(_SCOPE_CONTAINER, part) if "-" in part else None
         pod = re.search(_POD, part) if kubernetes else None
         qos_match = re.match(_QOS, part) if kubernetes else None
         if scope:  # a container's systemd scope is a unit too
-            runtime, container_id, unit = scope.group(1), scope.group(2), part
+            runtime, container_id = scope.group(1), scope.group(2)
+            unit = part if scope.group(3) else unit
         elif pod:
             pod_uid = pod.group(1).replace("_", "-")
         elif qos_match:

@@ -14,7 +14,6 @@ import os
 from ._record import Record
 
 from . import _fs
-from .cgroup_names import describe
 from .errors import AccessDenied, InvalidValue, NotAvailable, OomutilError
 from .badness import kernel_version
 from .procfs.cgroup import parse_memory_cgroup
@@ -25,6 +24,7 @@ from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .sysfs import memcg_v1, memcg_v2
 from .sysfs.memcg import read_inactive_file_bytes, read_procs
+from .workloads import EMPTY, Names, read_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
@@ -59,7 +59,14 @@ class MemoryCgroup(Record):
 
     path: str  # as in /proc/PID/cgroup: "/" is the root
     version: int
-    name: str  # what it is: "sshd.service", "docker 1a2b3c4d5e6f", "pod 0f1e2d3c (burstable)"
+    name: str  # what it is: "sshd.service", "shop/web-7d9f8-abcde/nginx", "docker 1a2b3c4d5e6f"
+    # whose it is (docs/kubernetes.md): the pod UID and container id its path gives, the names
+    # the node's files give them (workloads.py); None where neither says
+    pod_uid: Optional[str]
+    container_id: Optional[str]
+    namespace: Optional[str]
+    pod: Optional[str]
+    container: Optional[str]
     usage_bytes: Optional[int]
     limit_bytes: Optional[int]  # its own limit
     effective_limit_bytes: Optional[int]  # the smallest limit of it and its ancestors
@@ -201,8 +208,8 @@ class _Counters:
         self.hierarchical = c.use_hierarchy
 
 
-def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counters], brief: bool = False,
-          swap: bool = True) -> MemoryCgroup:
+def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counters], names: Names,
+          brief: bool = False, swap: bool = True) -> MemoryCgroup:
     """One cgroup (``own``: its counters), with what its ancestors' limits (from the top
     down) make of it: the effective limit, the least room left and the OOM's scope."""
     path = own.path
@@ -218,8 +225,9 @@ def _read(h: Hierarchy, own: _Counters, directory: str, ancestors: List[_Counter
             if u is not None and (headroom is None or lim - u < headroom):
                 headroom, scope = lim - u, c.path
     procs = read_procs(directory)
+    name, work = names.named(path)
     common: Dict[str, Any] = dict(
-        path=path, version=h.version, name=describe(path).name,  # type: ignore[union-attr]
+        path=path, version=h.version, name=name, **work._asdict(),
         usage_bytes=own.usage, limit_bytes=own.limit, effective_limit_bytes=effective,
         limited_by=limited_by, headroom_bytes=headroom, oom_scope=scope or limited_by,
         memsw_limit_bytes=own.memsw_limit, memsw_usage_bytes=own.memsw_usage,
@@ -252,17 +260,19 @@ def _path_of(h: Hierarchy, directory: str) -> str:
 
 
 def memory_cgroups(root: Union[Root, str, None] = None, *, vanished: Optional[List[str]] = None,
-                   brief: bool = False) -> List[MemoryCgroup]:
+                   brief: bool = False, names: Optional[Names] = None) -> List[MemoryCgroup]:
     """Every memory cgroup, parents before children.  A cgroup removed while it is read
     (its files then fail with ENOENT or ENODEV) is skipped, as a process that exits during
     a scan is; its path is added to ``vanished`` when a list is given.  ``brief``: the
     peak, failcnt, memory.low and memory.events.local fields are None, unread (the exporter
-    shows none of them: 2 or 3 files fewer a cgroup).  Raises NotAvailable when no memory
-    controller is mounted under the root."""
+    shows none of them: 2 or 3 files fewer a cgroup).  ``names``: the pods' and containers'
+    names (workloads.read_names(root) when None; workloads.EMPTY: none but the paths').
+    Raises NotAvailable when no memory controller is mounted under the root."""
     r = as_root(root)
     h = memory_hierarchy(r)
     if h is None:
         raise NotAvailable("no memory cgroup hierarchy is mounted", path=r.sys("fs", "cgroup"))
+    names = read_names(r) if names is None else names
     swap, always_hierarchical = _reading(r, brief)
     found: List[MemoryCgroup] = []
     mount_root = h.mount_root.rstrip("/")
@@ -273,7 +283,7 @@ def memory_cgroups(root: Union[Root, str, None] = None, *, vanished: Optional[Li
         directory, path, above = todo.pop()
         try:
             own = _Counters(h, path, directory, swap, always_hierarchical)
-            group = _read(h, own, directory, above, brief, swap)
+            group = _read(h, own, directory, above, names, brief, swap)
         except OomutilError as err:
             # ENODEV: the cgroup went offline while its file was read (it is being removed;
             # one of the same name may already stand in its place, so isdir() cannot tell)
@@ -312,9 +322,9 @@ def _reading(r: Root, brief: bool) -> Tuple[bool, bool]:
     return swap, always_hierarchical
 
 
-def memory_cgroup(path: str, root: Union[Root, str, None] = None) -> MemoryCgroup:
-    """The memory cgroup at ``path`` ("/system.slice/x.service").  Raises NotAvailable
-    when there is no memory hierarchy or no such cgroup."""
+def memory_cgroup(path: str, root: Union[Root, str, None] = None, *, names: Optional[Names] = None) -> MemoryCgroup:
+    """The memory cgroup at ``path`` ("/system.slice/x.service"); ``names`` as
+    memory_cgroups().  Raises NotAvailable when there is no memory hierarchy or no such cgroup."""
     r = as_root(root)
     h = memory_hierarchy(r)
     if h is None:
@@ -330,14 +340,16 @@ def memory_cgroup(path: str, root: Union[Root, str, None] = None) -> MemoryCgrou
     while d != h.directory:
         d = os.path.dirname(d)
         ancestors.append(_Counters(h, _path_of(h, d), d, swap, always_hierarchical))
-    return _read(h, _Counters(h, path, directory, swap, always_hierarchical), directory, ancestors[::-1])
+    return _read(h, _Counters(h, path, directory, swap, always_hierarchical), directory, ancestors[::-1],
+                 read_names(r) if names is None else names)
 
 
 def resolve_cgroup(text: str, root: Union[Root, str, None] = None) -> str:
     """The cgroup path (as /proc/PID/cgroup shows it) of what a user typed: that path; the
     directory of a mounted memory hierarchy (/sys/fs/cgroup/memory/app -> /app, as ls and
     systemd-cgls show it); or a name as ``oomutil cgroups`` prints it ("sshd.service",
-    "docker 1a2b3c4d5e6f", the last component) where one cgroup has it.  Raises
+    "docker 1a2b3c4d5e6f", "shop/web-7d9f8-abcde/nginx", a pod's "shop/web-7d9f8-abcde",
+    the last component) where one cgroup has it.  Raises
     InvalidValue for an empty or ambiguous text, NotAvailable for a name nothing has."""
     r = as_root(root)
     text = text.strip()
@@ -350,7 +362,8 @@ def resolve_cgroup(text: str, root: Union[Root, str, None] = None) -> str:
                 if candidate == h.directory or candidate.startswith(h.directory.rstrip("/") + "/"):
                     return _path_of(h, candidate)
         return os.path.normpath(text) if text != "/" else "/"
-    matches = sorted(g.path for g in memory_cgroups(r) if text in (g.name, os.path.basename(g.path)))
+    matches = sorted(g.path for g in memory_cgroups(r) if text in (
+        g.name, os.path.basename(g.path), f"{g.namespace}/{g.pod}" if g.pod and not g.container_id else None))
     if len(matches) == 1:
         return matches[0]
     if not matches and "/" in text:  # a path without its leading slash

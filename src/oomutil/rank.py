@@ -20,6 +20,8 @@ from ._record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
     from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar, Union
+
+    from .workloads import Names
     T = TypeVar("T")
     Filter = Callable[["_Task"], bool]
 
@@ -36,6 +38,7 @@ from .procfs.piddir import PidDir
 from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .users import user_name
+from .workloads import EMPTY, NO_WORKLOAD
 
 __all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "memory_records", "start_times",
            "group_records",
@@ -551,17 +554,27 @@ class ProcessGroup(Record):
     swap_bytes: int
     max_oom_score: Optional[int]
     top_pid: int  # the group's most likely victim
+    # grouped by pod or container: whose it is (docs/kubernetes.md), None where unknown
+    pod_uid: Optional[str] = None
+    container_id: Optional[str] = None
+    namespace: Optional[str] = None
+    pod: Optional[str] = None
+    container: Optional[str] = None
 
 
 GROUP_KEYS = ("comm", "user", "cgroup", "unit", "container", "pod")
 
 
-def group_records(records: Iterable[ProcessRecord], by: str) -> List[ProcessGroup]:
+def group_records(records: Iterable[ProcessRecord], by: str, names: Optional[Names] = None) -> List[ProcessGroup]:
     """Group by one of GROUP_KEYS ("unit", "container", "pod" come from the cgroup path:
-    processes outside any form one group, None); the group with the highest score first."""
+    processes outside any form one group, None); the group with the highest score first.
+    By pod or container, a group is named from ``names`` (workloads.read_names() of the
+    records' root; None: none) as "namespace/pod[/container]" where they know it, by its
+    UID or id (12 characters) otherwise."""
     if by not in GROUP_KEYS:
         raise InvalidValue(f"cannot group by {by!r}; valid: {', '.join(GROUP_KEYS)}")
     members: Dict[Optional[str], List[ProcessRecord]] = {}
+    cgroup_of: Dict[Optional[str], Optional[str]] = {}  # a group's key -> a member's cgroup path
     for r in records:
         if by in ("unit", "container", "pod"):
             name = group_key(r.cgroup, by)
@@ -570,8 +583,18 @@ def group_records(records: Iterable[ProcessRecord], by: str) -> List[ProcessGrou
         if by == "user" and name is None and r.uid is not None:
             name = str(r.uid)
         members.setdefault(name, []).append(r)
+        cgroup_of.setdefault(name, r.cgroup)
     groups = []
     for name, rs in members.items():
+        work = NO_WORKLOAD
+        if by in ("container", "pod") and name is not None:
+            work = (names if names is not None else EMPTY).workload(cgroup_of[name])
+            if by == "pod":
+                work = work._replace(container_id=None, container=None)
+            if work.pod:
+                name = f"{work.namespace}/{work.pod}" + (f"/{work.container or name}" if by == "container" else "")
+            elif work.container:
+                name = work.container
         best = min(rs, key=lambda r: (r.oom_score is None, -(r.oom_score or 0), r.badness_pages is None,
                                       -(r.badness_pages or 0), -r.pid))
         groups.append(ProcessGroup(
@@ -581,6 +604,7 @@ def group_records(records: Iterable[ProcessRecord], by: str) -> List[ProcessGrou
             swap_bytes=sum(r.swap_bytes or 0 for r in rs),
             max_oom_score=best.oom_score,
             top_pid=best.pid,
+            **work._asdict(),
         ))
     groups.sort(key=lambda g: (g.max_oom_score is None, -(g.max_oom_score or 0), -(g.rss_bytes + g.swap_bytes)))
     return groups

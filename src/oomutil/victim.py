@@ -16,6 +16,7 @@ from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_
                       counter_drift_pages, era_of, last_scanned_wins, oom_badness, pages_per_unit,
                       points_pages)
 from .cgroups import memory_cgroup, memory_cgroups
+from .workloads import EMPTY, NO_WORKLOAD, read_names
 from ._fs import none_if_unreadable
 from .cgroup_names import within
 from .errors import InvalidValue, NotAvailable
@@ -84,6 +85,12 @@ class VictimReport(Record):
     processes: Optional[int] = None  # predict(): processes in the OOM's domain, killable or not,
     #                                  but the excluded ones (0: nobody to kill at all)
     excluded: Tuple[int, ...] = ()  # predict(): pids of ``exclude`` in the domain, left out
+    # predict(): whose the scope's cgroup is (docs/kubernetes.md); None where unknown
+    pod_uid: Optional[str] = None
+    container_id: Optional[str] = None
+    namespace: Optional[str] = None
+    pod: Optional[str] = None
+    container: Optional[str] = None
 
 
 class Machine:
@@ -129,7 +136,7 @@ def predict(
         records = [rec._replace(rss_bytes=None) if rec.pid in gone else rec for rec in records]
     if cgroup is None:
         # memory.oom.group counts in a system-wide OOM too: its domain is the root cgroup
-        groups = none_if_unreadable(memory_cgroups, r) or []
+        groups = none_if_unreadable(memory_cgroups, r, names=EMPTY) or []
         seen = view(r)
         unreadable = sum(1 for rec in records if rec.killable is None and not never_a_candidate(rec.pid, r))
         if unreadable > seen.processes_unreadable:  # the scan met more than the count did
@@ -137,17 +144,18 @@ def predict(
         report = system_report(r, records, groups, Machine(r), seen, set_adj, grow)
         inside = [rec.pid for rec in records]
     else:
-        g = memory_cgroup(cgroup, r)
+        g = memory_cgroup(cgroup, r, names=EMPTY)
         if g.oom_scope is None:
             raise InvalidValue(f"cgroup {cgroup} has no memory limit, nor has any cgroup above it: "
                                "only a system-wide OOM can kill there")
-        index = DomainIndex(memory_cgroups(r), records)
+        index = DomainIndex(memory_cgroups(r, names=EMPTY), records)
         sub = index.subtree(g.oom_scope)
         report = cgroup_report(r, g, sub, index.records(sub), set_adj, grow)
         inside = [rec.pid for rec in index.records(sub)]
     left_out = set(exclude)
+    whose = read_names(r).workload(report.scope) if cgroup is not None else NO_WORKLOAD
     return report._replace(processes=sum(1 for pid in inside if pid not in left_out),
-                           excluded=tuple(pid for pid in inside if pid in left_out))
+                           excluded=tuple(pid for pid in inside if pid in left_out), **whose._asdict())
 
 
 def system_report(r: Root, records: List[ProcessRecord], groups: List[MemoryCgroup], machine: Machine,

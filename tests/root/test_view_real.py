@@ -201,16 +201,36 @@ def test_noaccess_hides_no_threads_and_counts_no_kernel_threads(package_for_nobo
 
 def test_victim_counts_the_unreadable_as_top_does(package_for_nobody):
     """issue 24 item 14: victim's scan met every listed, unreadable process and counted
-    kernel threads and pid 1 among them (96 where top said 31): never candidates."""
+    kernel threads and pid 1 among them (96 where top said 31): never candidates.  The two
+    run one after the other on a host whose processes come and go (ci21 met 10 and 16 while
+    another test run started processes): the claim is met when one of three rounds agrees,
+    and each round's victim count stays under what the kernel threads alone would add."""
     _needs("unshare", "setpriv")
-    counts = []
-    for command in ("top", "victim"):
-        out = _as_nobody_with_private_proc(package_for_nobody, "hidepid=noaccess", command)
-        m = re.search(r"([\d,]+) process(?:es)? listed here cannot be read", out.stderr + out.stdout)
-        assert m, (command, out.stdout, out.stderr)
-        counts.append(int(m.group(1).replace(",", "")))
-    top, victim = counts
-    assert abs(top - victim) <= max(3, top // 10), counts
+    rounds = []
+    for _ in range(3):
+        counts = []
+        for command in ("top", "victim"):
+            out = _as_nobody_with_private_proc(package_for_nobody, "hidepid=noaccess", command)
+            m = re.search(r"([\d,]+) process(?:es)? listed here cannot be read", out.stderr + out.stdout)
+            assert m, (command, out.stdout, out.stderr)
+            counts.append(int(m.group(1).replace(",", "")))
+        rounds.append(counts)
+        top, victim = counts
+        if abs(top - victim) <= max(3, top // 10):
+            break
+    else:
+        raise AssertionError(f"top and victim counted unreadable processes apart in every round: {rounds}")
+    kernel_threads = sum(1 for pid in os.listdir("/proc") if pid.isdigit() and _is_kernel_thread(pid))
+    assert all(victim < top + kernel_threads for top, victim in rounds), (rounds, kernel_threads)
+
+
+def _is_kernel_thread(pid: str) -> bool:
+    """A kernel thread (PF_KTHREAD, 0x00200000, in /proc/PID/stat's flags); False once gone."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return bool(int(stat.rsplit(")", 1)[1].split()[6]) & 0x00200000)
 
 
 def test_a_loadavg_mounted_over_is_not_the_kernels(package_for_nobody, tmp_path):

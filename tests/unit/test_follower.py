@@ -7,7 +7,9 @@ import pytest
 pytest.importorskip("prometheus_client", reason="the exporter needs prometheus-client (test extra)")
 
 from oomutil.events.parse import OomKillEvent  # noqa: E402
-from oomutil.exporter.follower import OTHER, CgroupKills, constraint_of, container_labels  # noqa: E402
+from oomutil.exporter.collector import _workload_labels  # noqa: E402
+from oomutil.exporter.follower import OTHER, CgroupKills, constraint_of  # noqa: E402
+from oomutil.workloads import EMPTY  # noqa: E402
 
 
 @pytest.mark.parametrize("constraint, name", [("CONSTRAINT_NONE", "none"), ("CONSTRAINT_MEMCG", "memcg"),
@@ -31,9 +33,10 @@ def test_pairs_past_the_bound_share_one_series_and_old_ones_expire():
 def test_pod_and_container_labels_come_from_the_path():
     path = ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e2d3c_1111_2222_3333_444455556666.slice/"
             "cri-containerd-4f2a9c8e1d3b5a7f9e0c2d4b6a8f1e3c5d7b9a0f2e4c6d8b0a1f3e5c7d9b2a4c.scope")
-    assert container_labels(path) == ("0f1e2d3c-1111-2222-3333-444455556666",
-                                      "4f2a9c8e1d3b5a7f9e0c2d4b6a8f1e3c5d7b9a0f2e4c6d8b0a1f3e5c7d9b2a4c")
-    assert container_labels("/system.slice/sshd.service") == ("", "") and container_labels(OTHER) == ("", "")
+    assert _workload_labels(EMPTY, path) == ["0f1e2d3c-1111-2222-3333-444455556666",
+                                             "4f2a9c8e1d3b5a7f9e0c2d4b6a8f1e3c5d7b9a0f2e4c6d8b0a1f3e5c7d9b2a4c", "", "", ""]
+    assert _workload_labels(EMPTY, "/system.slice/sshd.service") == [""] * 5
+    assert _workload_labels(EMPTY, OTHER) == [""] * 5
 
 
 def _promtool_increase(tmp_path, series: str, eval_minute: int, window: str = "5m") -> float:

@@ -64,8 +64,9 @@ def unknown_filter(args, root) -> Optional[str]:
             return f"no such user: {', '.join(unknown)}"
     if getattr(args, "cgroup", None) is not None:
         from ..cgroups import memory_cgroup, memory_hierarchy, resolve_cgroup
+        from ..workloads import EMPTY
 
         args.cgroup = resolve_cgroup(args.cgroup, root)
         if memory_hierarchy(root) is not None:
-            memory_cgroup(args.cgroup, root)  # NotAvailable "no memory cgroup X" when there is none
+            memory_cgroup(args.cgroup, root, names=EMPTY)  # NotAvailable "no memory cgroup X" when there is none
     return None

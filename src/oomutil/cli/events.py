@@ -27,6 +27,10 @@ def register(sub, parents, help_text: str) -> None:
     p.add_argument("--cgroup", metavar="CGROUP", type=cgroup_arg,
                    help="only kills in this memory cgroup or below it (its path, its directory under "
                    "/sys/fs/cgroup, or its name as `oomutil cgroups` prints it)")
+    p.add_argument("--pod", metavar="POD",
+                   help="only kills in this Kubernetes pod: its name, or its UID (the first 8 characters will "
+                   "do); names come from this node's files, for this boot's log only (docs/kubernetes.md)")
+    p.add_argument("--namespace", metavar="NS", help="only kills in pods of this Kubernetes namespace")
     p.add_argument("--lines", action="store_true", help="keep each report's log lines (JSON)")
     add_formats(p)
     p.add_argument("--follow", action="store_true",
@@ -87,7 +91,7 @@ def run(args) -> int:
     from ..root import Root
 
     root = Root(args.root)
-    error = window_error(args, "events")
+    error = window_error(args, "events") or _names_error(args)
     if error is not None:
         return error
     if args.cgroup is not None:
@@ -114,7 +118,8 @@ def run(args) -> int:
     if undated:
         fail(f"--since/--until could not apply to {len(undated)} kill(s): their times count seconds since a "
              "boot this machine cannot date (a log of another boot); they are shown")
-    if args.since is not None or args.until is not None or args.pid or args.name or args.cgroup:
+    if args.since is not None or args.until is not None or args.pid or args.name or args.cgroup or args.pod \
+            or args.namespace:
         gaps = []  # the counters count every kill: against a selection they say nothing
     # --json: {"events": [...], "gaps": [...]}; --ndjson: a gap is a line {"gap": {...}};
     # table and --csv: the rows on stdout, the gaps said on stderr (they are no rows)
@@ -126,12 +131,29 @@ def run(args) -> int:
     return 0
 
 
+def _names_error(args):
+    """A usage error for --namespace, or --pod by name, on a --file: a log of another boot
+    or machine is not named from this node's files (docs/kubernetes.md), so nothing in it
+    could match; else None."""
+    if not args.file:
+        return None
+    if args.namespace is not None:
+        return usage_error("events", "--namespace needs names, which kills of a --file do not get (only this boot's "
+                           "log is named, from this node's files): give --pod with the pod's UID, or --cgroup")
+    if args.pod is not None and not re.fullmatch(r"[0-9a-fA-F-]{8,36}", args.pod):
+        return usage_error("events", f"--pod {args.pod}: kills of a --file are not named from this node's files; "
+                           "give the pod's UID (its first 8 characters will do), as its cgroup path shows it")
+    return None
+
+
 def _asked(args) -> str:
     """The filters given, as typed."""
     return " ".join(a for a in (
         f"--pid {','.join(map(str, args.pid))}" if args.pid else "",
         f"--name {args.name.__self__.pattern!r}" if args.name else "",
         f"--cgroup {args.cgroup}" if args.cgroup is not None else "",
+        f"--pod {args.pod}" if args.pod else "",
+        f"--namespace {args.namespace}" if args.namespace else "",
         f"--since {args.since.isoformat(timespec='seconds')}" if args.since is not None else "",
         f"--until {args.until.isoformat(timespec='seconds')}" if args.until is not None else "") if a)
 
@@ -142,10 +164,11 @@ def _cgroup_exists(cgroup: str, root, events) -> None:
     pod's) is in the kills, so its kills are still listed: only a cgroup that neither
     exists now nor is in any kill is refused."""
     from ..cgroups import memory_cgroup
+    from ..workloads import EMPTY
     from ..errors import NotAvailable, OomutilError
 
     try:
-        memory_cgroup(cgroup, root)
+        memory_cgroup(cgroup, root, names=EMPTY)
     except NotAvailable as err:
         now = f"nor is there {err.path}" if err.msg.startswith("no memory cgroup /") else f"and {err}"
         raise NotAvailable(f"no memory cgroup {cgroup}: no kill in the log is in it, {now}") from None
@@ -162,7 +185,24 @@ def _gap_line(g) -> str:
 def history(args, root, keep_texts: bool = False):
     """The kills of the log the options name (and, from kmsg, the kills the counters saw
     that the log lacks); ``keep_texts``: each report's texts too, and an UnkilledReport for
-    each report without a kill, in log order (why)."""
+    each report without a kill, in log order (why).  Each kill names its pod and container
+    from the node's files where the log is this boot's (kmsg, the journal), from its path
+    alone where it is a --file (workloads.name_kills())."""
+    from ..workloads import name_kills
+
+    events, gaps = _history(args, root, keep_texts)
+    return name_kills(events, log_names(args, root)), gaps
+
+
+def log_names(args, root):
+    """The names a kill of the log gets: this node's (read_names()) for this boot's log,
+    none (workloads.EMPTY) for a --file."""
+    from ..workloads import EMPTY, read_names
+
+    return EMPTY if args.file else read_names(root)
+
+
+def _history(args, root, keep_texts: bool = False):
     from ..events.parse import OomKillEvent, parse_lines, parse_text
     from ..events.reconcile import reconcile
     from ..errors import AccessDenied, NotAvailable
@@ -251,7 +291,8 @@ def _selection(args):
     from ..events.select import Selection
 
     return Selection(pids=args.pid, name=args.name, cgroup=args.cgroup, since=getattr(args, "since", None),
-                     until=getattr(args, "until", None))
+                     until=getattr(args, "until", None), pod=getattr(args, "pod", None),
+                     namespace=getattr(args, "namespace", None))
 
 
 def _on_the_clock(args, root, events):
@@ -282,10 +323,20 @@ def _table(events):
     for e in events:
         rss = None if e.anon_rss_bytes is None else e.anon_rss_bytes + (e.file_rss_bytes or 0) + (e.shmem_rss_bytes or 0)
         kind = _kind(e)
-        rows.append((_shown_time(e), e.pid, e.comm, e.uid, e.task_memcg, kind,
+        rows.append((_shown_time(e), e.pid, e.comm, e.uid, _cgroup(e), kind,
                      human_bytes(rss) if rss is not None else MISSING, e.trigger_comm))
     return format_table(rows, ("TIME", "PID", "NAME", "UID", "CGROUP", "KIND", "RSS", "TRIGGERED BY"),
                         right=(1, 3, 6))
+
+
+def _cgroup(e):
+    """The CGROUP column: the victim's pod and container by name where they are known
+    ("shop/web-7d9f8-abcde/nginx"), else its cgroup's path."""
+    from ..workloads import Workload, shown_name
+
+    if not (e.pod or e.container):
+        return e.task_memcg
+    return shown_name(e.task_memcg or e.group_memcg, Workload(e.pod_uid, e.container_id, e.namespace, e.pod, e.container))
 
 
 def _shown_time(e):
@@ -331,6 +382,9 @@ def _follow(args, root) -> int:
         source, lines = "kmsg", reader.records()
     asm = Assembler(source, args.lines)
     selection = _selection(args)
+    from ..workloads import EMPTY, NameCache, name_kills
+
+    cache = None if args.file else NameCache(root)  # pods come and go while it follows
     shown = 0
     if not (args.ndjson or args.csv):
         print_lines(_table([]))  # the header, before the first kill comes
@@ -341,6 +395,7 @@ def _follow(args, root) -> int:
     try:
         for line in lines:
             for event in asm.feed_all(line):
+                [event] = name_kills([event], EMPTY if cache is None else cache.names())
                 if not selection.wanted(event):
                     continue
                 [event] = _on_the_clock(args, root, [event])

@@ -139,7 +139,10 @@ def _print(args, rows, header: bool = True) -> int:
 def _table(args, rows):
     from ..root import Root
 
+    from ..workloads import read_names
+
     counted = _counted_bytes(args.root)
+    names = read_names(args.root)
     me = os.getpid() if Root(args.root).is_live else None  # this oomutil counts too: said on its row
     header = ("PID", "USER", "SCORE", "ADJ", "RSS", "SWAP", "MEM%", "CGROUP", "COMMAND")
     lines = []
@@ -152,7 +155,7 @@ def _table(args, rows):
         lines.append((
             r.pid, r.user if r.user is not None else r.uid, r.oom_score, r.oom_score_adj,
             human_bytes(r.rss_bytes), human_bytes(r.swap_bytes), _share(r, counted),
-            short_cgroup(r.cgroup), command,
+            short_cgroup(r.cgroup, names), command,
         ))
     return format_table(lines, header, right=(0, 2, 3, 4, 5, 6))
 
@@ -179,21 +182,25 @@ def _share(r, counted) -> str:
     return f"{100 * used / counted:.1f}"
 
 
-def short_cgroup(path) -> str:
-    """What the cgroup is ("sshd.service", "docker 1a2b3c4d5e6f", "pod 0f1e2d3c/..."),
-    cut to 24 characters; "/" for the root."""
-    from ..cgroup_names import describe
-
-    name = describe(path)
-    if name is None:
+def short_cgroup(path, names) -> str:
+    """What the cgroup is ("sshd.service", "docker 1a2b3c4d5e6f", "shop/web-7d9f8-abcde/nginx"
+    with ``names``, workloads.read_names()), cut to 24 characters, 40 for a pod's names
+    (cut in the middle: the namespace and the container tell most); "/" for the root."""
+    name = names.name(path)
+    if not name:
         return MISSING
-    return name.name if len(name.name) <= 24 else name.name[:22] + ".."
+    wide = 40 if names.workload(path).pod else 24
+    if len(name) <= wide:
+        return name
+    return name[:22] + ".." if wide == 24 else name[:18] + ".." + name[-20:]
 
 
 def _print_groups(args, rows, header: bool = True) -> int:
     from ..rank import group_records
 
-    groups = group_records(rows, args.group_by)
+    from ..workloads import read_names
+
+    groups = group_records(rows, args.group_by, read_names(args.root) if args.group_by in ("pod", "container") else None)
     if args.reverse:
         groups.reverse()
 

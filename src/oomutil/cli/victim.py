@@ -110,7 +110,11 @@ def run(args) -> int:
         lines = [f"scope: system-wide OOM; RAM + swap = {human_bytes(report.totalpages * page)} "
                  f"({report.totalpages} pages)"]
     else:
-        lines = [f"scope: OOM of memory cgroup {report.scope}; limit + swap = "
+        from ..workloads import read_names
+
+        name = read_names(args.root).name(report.scope)
+        named = f"{name} ({report.scope})" if report.pod or report.container else report.scope
+        lines = [f"scope: OOM of memory cgroup {named}; limit + swap = "
                  f"{human_bytes(report.totalpages * page)} ({report.totalpages} pages)"]
     lines.append(f"one unit of oom_score_adj = {report.totalpages // 1000} pages "
                  f"({human_bytes(report.totalpages // 1000 * page)})")
@@ -167,10 +171,11 @@ def _shared_note(root, report):
     if report.scope == "/":
         return []
     from ..cgroups import memory_cgroup
+    from ..workloads import EMPTY
     from ..errors import OomutilError
 
     try:
-        usage = memory_cgroup(report.scope, root).usage_bytes
+        usage = memory_cgroup(report.scope, root, names=EMPTY).usage_bytes
     except OomutilError:
         return []
     total = sum(c.rss_bytes for c in report.candidates)

@@ -39,7 +39,7 @@ def run(args) -> int:
     from ..events.select import Selection, dated
     from ..root import Root
     from ..why import explain_report
-    from .events import history, window_error
+    from .events import history, log_names, window_error
 
     root = Root(args.root)
     error = window_error(args, "why")
@@ -64,14 +64,15 @@ def run(args) -> int:
     elif not args.all:  # the last kill; a report without one only where no report has one
         found = [r for r in every if r.kills][-1:] or every[-1:]
     explained = [(r, explain_report(r)) for r in found]
+    names = log_names(args, root)  # the limit's cgroup named as the victim's (events.history())
     if args.html:  # the page holds every report of the log (in the window): it goes with a ticket
         from .why_html import page
 
         chosen = {id(r): x for r, x in explained}
-        _write(args.html, page([(r, x, _document(r, x)) for r in every
+        _write(args.html, page([(r, x, _document(r, x, names)) for r in every
                                 for x in [chosen.get(id(r)) or explain_report(r)]]))
     if args.json:
-        print_json({"reports": [_document(r, x) for r, x in explained]})
+        print_json({"reports": [_document(r, x, names) for r, x in explained]})
         return 0
     if not explained:
         return 0
@@ -79,7 +80,7 @@ def run(args) -> int:
     for i, (r, x) in enumerate(explained):
         if i:
             lines.append("")
-        lines += _text(r, x)
+        lines += _text(r, x, names)
     print_lines(lines)
     return 0
 
@@ -92,8 +93,12 @@ def _window(args) -> str:
 # -- JSON ------------------------------------------------------------------------------------
 
 
-def _document(r, x) -> dict:
-    """One report as docs/why.md lists its keys (bytes for sizes; None where it does not say)."""
+def _document(r, x, names=None) -> dict:
+    """One report as docs/why.md lists its keys (bytes for sizes; None where it does not say);
+    ``names``: the workloads' (events.log_names()), None for none."""
+    from ..workloads import EMPTY
+
+    names = EMPTY if names is None else names
     from .._record import as_plain
 
     page = r.page_size or 4096
@@ -102,6 +107,7 @@ def _document(r, x) -> dict:
     counters = {c.name: c for c in r.memcg}
     mem, swap = counters.get("memory"), counters.get("swap") or counters.get("memory+swap")
     first = r.kills[0] if r.kills else None
+    memcg = r.memcg_stats_path or (first.oom_memcg if first else None)
     return {
         "kernel": r.release, "taint": r.taint, "hardware": r.hardware,
         "time": r.time, "time_seconds": r.time_seconds, "unkilled": r.unkilled,
@@ -118,7 +124,7 @@ def _document(r, x) -> dict:
             "zone": x.allocation.zone, "movable": x.allocation.movable, "short_nodes": list(x.allocation.short_nodes),
             "any_chunk": x.allocation.any_chunk},
         "memcg": None if mem is None else {
-            "path": r.memcg_stats_path or (first.oom_memcg if first else None), "usage_bytes": mem.usage_bytes,
+            "path": memcg, **names.workload(memcg)._asdict(), "usage_bytes": mem.usage_bytes,
             "limit_bytes": mem.limit_bytes, "failcnt": mem.failcnt,
             "swap_usage_bytes": m.memcg_swap_usage_bytes, "swap_limit_bytes": m.memcg_swap_limit_bytes,
             "stats": dict(r.memcg_stats)} if swap is not None or mem is not None else None,
@@ -167,11 +173,21 @@ def bar(parts, whole: int, width: int = 60, marks: str = _ASCII_MARKS) -> str:
     return "[" + out[:width].ljust(width) + "]"
 
 
-def _text(r, x) -> list:
+def _in_pod(kill) -> str:
+    """" of shop/web-7d9f8-abcde/nginx" where the kill's pod or container is named."""
+    from .events import _cgroup
+
+    return f" of {_cgroup(kill)}" if kill.pod or kill.container else ""
+
+
+def _text(r, x, names=None) -> list:
+    from ..workloads import EMPTY
+
+    names = EMPTY if names is None else names
     t, v, m, c = r.trigger, x.verdict, x.memory, x.victim_check
     first = r.kills[0] if r.kills else None
     when = r.time or r.time_raw or "?"
-    who = f"pid {first.pid} ({first.comm}) killed" if first else _UNKILLED.get(r.unkilled or "", "no kill")
+    who = f"pid {first.pid} ({first.comm}){_in_pod(first)} killed" if first else _UNKILLED.get(r.unkilled or "", "no kill")
     lines = [f"OOM report of {when} ({r.source or 'log'}): {who}"
              + (f", kernel {r.release}" if r.release else "")]
     lines.append(f"Verdict: {v.cause}: {v.summary}")
@@ -204,7 +220,9 @@ def _text(r, x) -> list:
                 for i, (name, size) in enumerate(parts)]
         lines += format_table(rows, ["", "PART", "SIZE", "OF RAM"], right=(2, 3), indent="  ")
     if m.memcg_usage_bytes is not None:
-        lines.append(f"Memory cgroup {m.memcg_path or (first.oom_memcg if first else None) or '?'}: "
+        memcg = m.memcg_path or (first.oom_memcg if first else None)
+        named = names.workload(memcg)
+        lines.append(f"Memory cgroup {names.name(memcg) + f' ({memcg})' if named.pod or named.container else memcg or '?'}: "
                      f"{human_bytes(m.memcg_usage_bytes)} used of {human_bytes(m.memcg_limit_bytes)}"
                      + "".join(f", {name} {human_bytes(size)}" for name, size in
                                (("anon", m.memcg_anon_bytes), ("file", m.memcg_file_bytes),

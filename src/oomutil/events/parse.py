@@ -88,6 +88,13 @@ class OomKillEvent(Record):
     # oom_reaper line of the victim that follows within a few lines, in log order, with
     # every line between; only with keep_texts, only on the kill that ends a report
     texts: Optional[Tuple[str, ...]] = None
+    # whose the victim's cgroup is (docs/kubernetes.md): the pod UID and container id of its
+    # path, and (workloads.name_kills(), this boot's log only) the names the node's files give
+    pod_uid: Optional[str] = None
+    container_id: Optional[str] = None
+    namespace: Optional[str] = None
+    pod: Optional[str] = None
+    container: Optional[str] = None
 
 
 class UnkilledReport(Record):

@@ -1,4 +1,4 @@
-"""Which kills a user asked for: by time window, pid, name, cgroup, killer.
+"""Which kills a user asked for: by time window, pid, name, cgroup, pod, namespace, killer.
 
 One implementation for ``events``, ``why``, the exporter and the library: plain functions
 over OomKillEvent records, and ``Selection``, the filters given at once.  Times are
@@ -37,6 +37,15 @@ def mentions_cgroup(events: Iterable[OomKillEvent], cgroup: str) -> bool:
     return any(in_cgroup(e, cgroup) or within(e.oom_memcg, cgroup) for e in events)
 
 
+def of_pod(event: OomKillEvent, pod: str) -> bool:
+    """Was the victim in pod ``pod``: its name (workloads.name_kills()), or its UID, whole
+    or its first 8 or more characters (as ``pod 0f1e2d3c`` shows it)?"""
+    if event.pod is not None and event.pod == pod:
+        return True
+    uid = event.pod_uid
+    return uid is not None and len(pod) >= 8 and uid.startswith(pod.lower())
+
+
 def _name_test(name: Optional[NameTest]) -> Optional[Callable[[str], Any]]:
     """A regular expression (text or compiled) as its search function; a callable as is."""
     if name is None or callable(name):
@@ -51,17 +60,22 @@ class Selection:
 
     ``pids``: the killed process's pid; ``name``: a regular expression searched in its comm
     (or its search function); ``cgroup``: in_cgroup(); ``since``/``until``: aware datetimes,
-    both ends included; ``killers``: "kernel", "earlyoom", "nohang", "systemd-oomd"."""
+    both ends included; ``killers``: "kernel", "earlyoom", "nohang", "systemd-oomd";
+    ``pod``: of_pod(); ``namespace``: the victim's pod's namespace (kills named by
+    workloads.name_kills())."""
 
     def __init__(self, pids: Optional[Collection[int]] = None, name: Optional[NameTest] = None,
                  cgroup: Optional[str] = None, since: Optional[datetime.datetime] = None,
-                 until: Optional[datetime.datetime] = None, killers: Optional[Collection[str]] = None) -> None:
+                 until: Optional[datetime.datetime] = None, killers: Optional[Collection[str]] = None,
+                 pod: Optional[str] = None, namespace: Optional[str] = None) -> None:
         self.pids, self.name, self.cgroup = pids or None, _name_test(name), cgroup or None
         self.since, self.until, self.killers = since, until, killers or None
+        self.pod, self.namespace = pod or None, namespace or None
 
     def __bool__(self) -> bool:
         """Does it leave any kill out?"""
-        return any(x is not None for x in (self.pids, self.name, self.cgroup, self.since, self.until, self.killers))
+        return any(x is not None for x in (self.pids, self.name, self.cgroup, self.since, self.until, self.killers,
+                                           self.pod, self.namespace))
 
     @property
     def timed(self) -> bool:
@@ -77,6 +91,10 @@ class Selection:
         if self.cgroup is not None and not in_cgroup(event, self.cgroup):
             return False
         if self.killers is not None and event.killer not in self.killers:
+            return False
+        if self.pod is not None and not of_pod(event, self.pod):
+            return False
+        if self.namespace is not None and event.namespace != self.namespace:
             return False
         if self.timed:
             from .clock import wall_time
@@ -98,9 +116,10 @@ class Selection:
 def select(events: Iterable[OomKillEvent], pids: Optional[Collection[int]] = None, name: Optional[NameTest] = None,
            cgroup: Optional[str] = None, since: Optional[datetime.datetime] = None,
            until: Optional[datetime.datetime] = None, killers: Optional[Collection[str]] = None,
-           undated: Optional[List[OomKillEvent]] = None) -> List[OomKillEvent]:
+           undated: Optional[List[OomKillEvent]] = None, pod: Optional[str] = None,
+           namespace: Optional[str] = None) -> List[OomKillEvent]:
     """The kills that pass every filter given (see Selection)."""
-    return Selection(pids, name, cgroup, since, until, killers).select(events, undated)
+    return Selection(pids, name, cgroup, since, until, killers, pod, namespace).select(events, undated)
 
 
 def dated(events: Iterable[OomKillEvent], root: Optional[Root], utc: bool = False) -> List[OomKillEvent]:

@@ -12,6 +12,7 @@ import datetime
 import gzip
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -45,6 +46,12 @@ class KmsgReader:
                                + (f", e.g. {logs[0]})" if logs else ")"), path=root.path) from None
         except OSError as err:
             raise NotAvailable(os.strerror(err.errno or 0), path=path) from None
+        # a captured tree's dev/kmsg is a regular file of the records, one a line, as
+        # `cat /dev/kmsg` prints them (tools/capture-fixture, tests/fixtures/synthetic)
+        self.captured = stat.S_ISREG(os.fstat(self.fd).st_mode)
+        if follow and self.captured:
+            os.close(self.fd)
+            raise NotAvailable("a captured dev/kmsg: no new record will come", path=path)
         if follow:
             os.lseek(self.fd, 0, os.SEEK_END)  # only what is logged from now on
         self.lost = 0  # records overwritten before they could be read
@@ -52,6 +59,9 @@ class KmsgReader:
         self._next_seq: Optional[int] = None
 
     def records(self) -> Iterator[str]:
+        if self.captured:
+            yield from self._captured()
+            return
         while True:
             try:
                 data = os.read(self.fd, 8192)
@@ -62,14 +72,33 @@ class KmsgReader:
             if not data:
                 return
             record = data.decode("utf-8", "replace")
-            seq = _seq(record)
-            if seq is not None:
-                if self.first_seq is None:
-                    self.first_seq = seq
-                if self._next_seq is not None and seq > self._next_seq:
-                    self.lost += seq - self._next_seq
-                self._next_seq = seq + 1
+            self._count(_seq(record))
             yield record.split("\n", 1)[0]  # continuation lines (" KEY=value") carry no text
+
+    def _captured(self) -> Iterator[str]:
+        """The records of a captured dev/kmsg: each line but the continuation lines
+        (" KEY=value", which carry no text), seq gaps counted as on the device."""
+        parts = []
+        while True:
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                break
+            parts.append(chunk)
+        for line in b"".join(parts).decode("utf-8", "replace").split("\n"):
+            if not line or line.startswith(" "):
+                continue
+            self._count(_seq(line))
+            yield line
+
+    def _count(self, seq: Optional[int]) -> None:
+        """Keep first_seq and the records lost (a gap in the sequence numbers)."""
+        if seq is None:
+            return
+        if self.first_seq is None:
+            self.first_seq = seq
+        if self._next_seq is not None and seq > self._next_seq:
+            self.lost += seq - self._next_seq
+        self._next_seq = seq + 1
 
     def close(self) -> None:
         os.close(self.fd)

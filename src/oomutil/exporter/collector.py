@@ -30,7 +30,8 @@ from ..procfs.vmstat import read_oom_kill_count
 from ..rank import memory_records, start_times
 from ..victim import DomainIndex, Machine, cgroup_report, system_report
 from ..visibility import view
-from .follower import CONSTRAINTS, JOURNAL_QUIET, container_labels
+from ..workloads import NO_WORKLOAD, NameCache
+from .follower import CONSTRAINTS, JOURNAL_QUIET, OTHER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,14 +39,18 @@ if TYPE_CHECKING:
 
     from ..cgroups import MemoryCgroup
     from ..root import Root
+    from ..workloads import Names
     from .follower import Follower
 
-CGROUP = ("cgroup", "pod_uid", "container_id")
+# pod_uid and container_id from the cgroup's path, the names from the node's files
+# (workloads.py); namespace, pod and container are cAdvisor's label names
+WORKLOAD = ("pod_uid", "container_id", "namespace", "pod", "container")
+CGROUP = ("cgroup", *WORKLOAD)
 # name -> (counter?, help, label names): the families of docs/metrics.md
 FAMILIES = {
     "oomutil_oom_kills_total": (True, "Processes the kernel's OOM killer killed since the exporter started.", ("constraint",)),
     "oomutil_cgroup_oom_kills_total": (True, "OOM kills since the exporter started, by the victim's memory cgroup and "
-                                       "the one whose limit was hit.", ("cgroup", "trigger_cgroup", "pod_uid", "container_id")),
+                                       "the one whose limit was hit.", ("cgroup", "trigger_cgroup", *WORKLOAD)),
     "oomutil_oom_last_kill_timestamp_seconds": (False, "Unix time at which the last OOM kill was seen.", ()),
     "oomutil_oom_last_victim_info": (False, "The last process the OOM killer killed.", ("pid", "comm", "cgroup", "constraint")),
     "oomutil_vmstat_oom_kill_total": (True, "OOM kills since boot, /proc/vmstat oom_kill.", ()),
@@ -77,6 +82,8 @@ FAMILIES = {
     "oomutil_processes_visible": (False, "Processes this /proc shows.", ()),
     "oomutil_processes_hidden": (False, "Processes the kernel has that this view cannot read (listed but unreadable, "
                                  "or not listed); kernel threads and the global init not counted.", ()),
+    "oomutil_name_files_skipped": (False, "Files of the container runtimes and the kubelet that name pods and "
+                                   "containers but could not be read or made no sense (docs/kubernetes.md).", ()),
     "oomutil_check_finding": (False, "1 for each finding of `oomutil system --check` (docs/checks.md): its code "
                               "and severity.", ("code", "severity")),
     "oomutil_build_info": (False, "oomutil's version and the Python running it.", ("version", "python")),
@@ -138,6 +145,10 @@ class OomCollector:
         start = follower.counted_at_start if follower is not None else _none_on_error(read_oom_kill_count, root)
         self.reconciler = KillReconciler(start, settle=JOURNAL_QUIET) if start is not None else None
         self.findings: Optional[Tuple[float, List[Tuple[str, str]]]] = None  # (when, [(code, severity)])
+        self.name_cache = NameCache(root)
+        # a kill counter's workload labels, as named when its pair was first shown: a pod
+        # removed after its kill must not turn the counter into a new series
+        self.kill_labels: Dict[str, List[str]] = {}
 
     def describe(self) -> Iterator[Metric]:
         for name, (counter, doc, labels) in FAMILIES.items():
@@ -209,8 +220,11 @@ class OomCollector:
             return
         for constraint in CONSTRAINTS:
             out.add("oomutil_oom_kills_total", [constraint], state["by_constraint"][constraint])
+        names = self._names(shared)
+        self.kill_labels = {cgroup: self.kill_labels.get(cgroup) or _workload_labels(names, cgroup)
+                            for cgroup, _ in state["cgroups"]}
         for (cgroup, trigger), count in sorted(state["cgroups"].items()):
-            out.add("oomutil_cgroup_oom_kills_total", [cgroup, trigger, *container_labels(cgroup)], count)
+            out.add("oomutil_cgroup_oom_kills_total", [cgroup, trigger, *self.kill_labels[cgroup]], count)
         if state["lost"] is not None:  # the journal says nothing of what it lost: absent, unknown
             out.add("oomutil_kernel_log_records_lost_total", [], state["lost"])
         last = state["last"]
@@ -277,9 +291,10 @@ class OomCollector:
 
     def _cgroups(self, out: _Out, shared: dict) -> None:
         groups = self._groups(shared)
+        out.add("oomutil_name_files_skipped", [], self._names(shared).skipped)
         hierarchy = memory_hierarchy(self.root)
         for g in self._limited(groups, high_too=True):
-            labels = [g.path, *container_labels(g.path)]
+            labels = [g.path, *(v or "" for v in (g.pod_uid, g.container_id, g.namespace, g.pod, g.container))]
             if g.usage_bytes is not None:
                 out.add("oomutil_cgroup_memory_usage_bytes", labels, g.usage_bytes)
                 working_set = working_set_bytes(g, self.root, hierarchy=hierarchy) if hierarchy else None
@@ -321,9 +336,15 @@ class OomCollector:
         counted as vanished."""
         if "groups" not in shared:
             vanished: List[str] = []
-            shared["groups"] = memory_cgroups(self.root, vanished=vanished, brief=True)
+            shared["groups"] = memory_cgroups(self.root, vanished=vanished, brief=True, names=self._names(shared))
             self.errors["vanished"] += len(vanished)
         return shared["groups"]
+
+    def _names(self, shared: dict) -> Names:
+        """The pods' and containers' names, read once a scrape (only the files that changed)."""
+        if "names" not in shared:
+            shared["names"] = self.name_cache.names()
+        return shared["names"]
 
     def _limited(self, groups: List[MemoryCgroup], high_too: bool = False) -> List[MemoryCgroup]:
         """Cgroups with a limit of their own (memory.high too for the cgroup families), down
@@ -332,6 +353,12 @@ class OomCollector:
                   and (g.limit_bytes is not None or (high_too and g.high_bytes is not None))]
         chosen.sort(key=lambda g: (g.path.count("/"), g.path))
         return chosen[: self.options.max_cgroup_series]
+
+
+def _workload_labels(names: Names, cgroup: str) -> List[str]:
+    """The WORKLOAD labels of a cgroup path ("" where unknown; all "" for __other__)."""
+    w = names.workload(cgroup) if cgroup and cgroup != OTHER else NO_WORKLOAD
+    return [v or "" for v in w]
 
 
 def _none_on_error(read, root: Root):

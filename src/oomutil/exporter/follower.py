@@ -12,9 +12,7 @@ import select
 import shutil
 import threading
 import time
-from functools import lru_cache
 
-from ..cgroup_names import describe
 from ..errors import OomutilError
 from ..events.parse import Assembler
 from ..events.sources import KmsgReader, journal_follow
@@ -172,10 +170,3 @@ class Follower:
                 "lost": self.lost if self.source == "kmsg" else None,  # the journal: unknown
                 "source": self.source, "reason": self.reason,
             }
-
-
-@lru_cache(maxsize=8192)  # a node's 1,200 cgroups are named again at every scrape
-def container_labels(path: str) -> Tuple[str, str]:
-    """(pod_uid, container_id) named by a cgroup path, "" where it names none."""
-    name = describe(path) if path and path != OTHER else None
-    return (name.pod_uid or "", name.container_id or "") if name else ("", "")
