@@ -23,6 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
+NAME_MOUNTS = {"/host/root/var/log/pods", "/host/root/var/log/containers", "/host/root/run/containerd"}
 UNIT = DEPLOY / "systemd" / "oomutil-exporter.service"
 K8S = DEPLOY / "kubernetes"
 RULES = DEPLOY / "prometheus" / "oomutil-rules.yaml"
@@ -375,11 +376,13 @@ def test_daemonset_is_unprivileged_and_reads_the_host_read_only():
     # the host: / at /host/root and its /sys where --root reads it, all read-only
     mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
-    assert set(mounts) == {"/host/root", "/host/root/sys"}
+    # the host's / and /sys, and what names pods and containers (issue 25, docs/kubernetes.md)
+    assert set(mounts) == {"/host/root", "/host/root/sys", *NAME_MOUNTS}
     for m in mounts.values():
         assert m["readOnly"] is True and m["mountPropagation"] == "HostToContainer"
-    assert volumes[mounts["/host/root"]["name"]]["hostPath"]["path"] == "/"
-    assert volumes[mounts["/host/root/sys"]["name"]]["hostPath"]["path"] == "/sys"
+    for path, m in mounts.items():  # each at its host path below --root
+        assert volumes[m["name"]]["hostPath"]["path"] == (path[len("/host/root"):] or "/")
+    assert all(volumes[mounts[p]["name"]]["hostPath"]["type"] == "Directory" for p in NAME_MOUNTS)  # nothing made
     assert all("kmsg" not in json.dumps(v) for v in pod["volumes"])
     assert c["command"] == ["oomutil"]
     assert c["args"] == ["serve", "--listen", "0.0.0.0:9788", "--root", "/host/root", "--kernel-log", "none"]
@@ -416,7 +419,7 @@ def test_kmsg_overlay_merges_into_a_valid_privileged_daemonset():
     assert sc["privileged"] is True and sc["runAsUser"] == 0
     assert sc["readOnlyRootFilesystem"] is True  # kept from the base
     mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
-    assert {"/host/root", "/host/root/sys", "/host/root/dev/kmsg"} == set(mounts)
+    assert {"/host/root", "/host/root/sys", "/host/root/dev/kmsg", *NAME_MOUNTS} == set(mounts)
     assert all(m["readOnly"] is True for m in mounts.values())
     kmsg = {v["name"]: v for v in pod["volumes"]}[mounts["/host/root/dev/kmsg"]["name"]]
     assert kmsg["hostPath"] == {"path": "/dev/kmsg", "type": "CharDevice"}

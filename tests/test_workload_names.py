@@ -187,3 +187,15 @@ def test_kill_counters_keep_the_names_they_were_born_with(tmp_path):
     shutil.rmtree(tree / "run")
     shutil.rmtree(tree / "var")
     assert kills() == want
+
+
+def test_the_kubernetes_doc_example_reproduces(cli, monkeypatch):
+    import shlex
+
+    doc = (FIXTURES.parent.parent / "docs" / "kubernetes.md").read_text()
+    blocks = re.findall(r"```console\n\$ oomutil (--root tests/fixtures/[^\n]*)\n(.*?)```", doc, re.S)
+    assert blocks
+    monkeypatch.chdir(FIXTURES.parent.parent)
+    for command, want in blocks:
+        code, out, err = cli(*shlex.split(command))
+        assert (code, err, out) == (0, "", want)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # what type checkers and readers see; at run time, __getattr_
     from .events.reconcile import Gap, reconcile
     from .procfs.pressure import Pressure
     from .victim import Candidate, DomainIndex, VictimReport, adj_to_be, predict
+    from .workloads import NameCache, Names, Workload, name_kills, read_names
 
 _EXPORTS = {
     "Root": "root",
@@ -87,6 +88,11 @@ _EXPORTS = {
     "memory_cgroup": "cgroups",
     "process_cgroup": "cgroups",
     "memory_cgroup_of": "cgroups",
+    "read_names": "workloads",
+    "Names": "workloads",
+    "Workload": "workloads",
+    "NameCache": "workloads",
+    "name_kills": "workloads",
     "Pressure": "procfs.pressure",
     "Explanation": "badness",
     "Unkillable": "badness",

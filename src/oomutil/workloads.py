@@ -5,9 +5,9 @@ This feature finds the names behind them in the runtimes' and the kubelet's own 
 read through the Root (``--root /host`` works from a DaemonSet), in this order of trust:
 
 1. containerd's task bundles, ``run/containerd/io.containerd.runtime.v2.task/<ns>/<id>/
-   config.json`` (``io.containerd.runtime.v1.linux`` before containerd 1.5 dropped it): the
+   config.json`` (``io.containerd.runtime.v1.linux``: the v1 shim of containerd 1.x): the
    OCI spec's annotations of the CRI plugin (``io.kubernetes.cri.sandbox-name``,
-   ``-namespace``, ``-uid`` (1.6+; older ones give the UID only in ``-log-directory``),
+   ``-namespace`` (1.5+), ``-uid`` (1.7+; older ones give the UID only in ``-log-directory``),
    ``container-name``, ``container-type`` sandbox for the pause container); nerdctl's
    ``nerdctl/name`` outside Kubernetes.
 2. CRI-O's container directories ``{var/lib,run}/containers/storage/<driver>-containers/<id>/
@@ -251,7 +251,7 @@ def parse_oci_config(data: bytes) -> Optional[Entry]:
     kind = notes.get("io.kubernetes.cri.container-type")
     if kind is not None or "io.kubernetes.cri.sandbox-namespace" in notes:
         # containerd's CRI plugin (pkg/cri/annotations, internal/cri/annotations in 2.x)
-        uid = _text(notes.get("io.kubernetes.cri.sandbox-uid"))  # 1.6+
+        uid = _text(notes.get("io.kubernetes.cri.sandbox-uid"))  # containerd 1.7+
         if uid is None:
             found = parse_pod_log_dir(os.path.basename(str(notes.get("io.kubernetes.cri.sandbox-log-directory") or "")))
             uid = found[2] if found else _uid_in(spec)

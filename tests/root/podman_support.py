@@ -55,6 +55,9 @@ _V1_PARENT = "/sys/fs/cgroup/memory/libpod_parent"
 # libpod_parent (and its child conmon) are made by podman in every hierarchy and never
 # removed by it; teardown() removes them only if they were not there before we started.
 _parent_was_there = os.path.isdir(_V1_PARENT)
+# The same for podman's storage: a machine that had none gets none back (a store left behind
+# would make every later oomutil run read its containers.json: a node "with runtime files").
+_storage_was_there = any(os.path.exists(p) for p in ("/var/lib/containers/storage", "/run/containers/storage"))
 _image_built = False
 
 
@@ -188,10 +191,14 @@ def exec_hog(c: Container) -> subprocess.Popen:
 
 
 def teardown() -> None:
-    """Remove this process's image, and the libpod_parent cgroups if podman made them
-    during this process (rmdir: refused while any other run's container is in them)."""
+    """Remove this process's image; podman's storage and the libpod_parent cgroups if
+    podman made them during this process (rmdir: refused while any other run's container
+    is in them)."""
     if _image_built:
         _podman("rmi", "--force", _TAG, check=False)
+    if not _storage_was_there and shutil.which("podman"):
+        # nothing of anyone else's can be in a store this process made: podman's own reset
+        subprocess.run(["podman", "system", "reset", "--force"], capture_output=True, timeout=120, check=False)
     if _parent_was_there:
         return
     for hierarchy in os.listdir("/sys/fs/cgroup"):

@@ -27,7 +27,7 @@ def _spec(**notes) -> bytes:
 
 
 def test_containerd_annotations():
-    # containerd 1.6+: pkg/cri/annotations (internal/cri/annotations in 2.x)
+    # containerd 1.7+: pkg/cri/annotations (internal/cri/annotations in 2.x)
     data = _spec(**{"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "nginx",
                     "io.kubernetes.cri.sandbox-name": "web-1", "io.kubernetes.cri.sandbox-namespace": "shop",
                     "io.kubernetes.cri.sandbox-uid": UID, "io.kubernetes.cri.sandbox-id": SANDBOX_ID})
@@ -38,7 +38,7 @@ def test_containerd_annotations():
 
 
 def test_an_old_containerd_gives_the_uid_in_the_log_directory_or_the_cgroups_path():
-    # before sandbox-uid (containerd 1.5 and older)
+    # before sandbox-uid (containerd 1.6 and older)
     logged = _spec(**{"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "nginx",
                       "io.kubernetes.cri.sandbox-name": "web-1", "io.kubernetes.cri.sandbox-namespace": "shop",
                       "io.kubernetes.cri.sandbox-log-directory": f"/var/log/pods/shop_web-1_{UID}"})
