@@ -199,3 +199,20 @@ def test_the_kubernetes_doc_example_reproduces(cli, monkeypatch):
     for command, want in blocks:
         code, out, err = cli(*shlex.split(command))
         assert (code, err, out) == (0, "", want)
+
+
+def test_serve_labels_a_trees_cgroups_by_name():
+    import urllib.request
+
+    from helpers import serving
+    from prometheus_client.parser import text_string_to_metric_families
+
+    tree = SYNTHETIC / "k8s-crio"
+    with serving("--root", str(tree), "--kernel-log", "none", "--cgroup-depth", "6") as (url, _):
+        for _ in range(2):  # a second scrape: the names from the cache, unchanged
+            text = urllib.request.urlopen(url + "/metrics", timeout=30).read().decode()
+            named = {(s.labels["namespace"], s.labels["pod"], s.labels["container"])
+                     for f in text_string_to_metric_families(text) for s in f.samples
+                     if s.name == "oomutil_cgroup_memory_limit_bytes"}
+            assert {("shop", "web-7d9f8-abcde", ""), ("shop", "web-7d9f8-abcde", "nginx"),
+                    ("batch", "report-28312345-xk2lq", "")} <= named, named
