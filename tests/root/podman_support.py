@@ -36,6 +36,7 @@ import secrets
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from typing import Iterator, List, Sequence
 
@@ -61,9 +62,26 @@ _storage_was_there = any(os.path.exists(p) for p in ("/var/lib/containers/storag
 _image_built = False
 
 
+# Every podman runs in a directory of its own: conmon, which podman starts and which
+# outlives it, writes a file named "oom" into its working directory when the container is
+# OOM-killed (it left one in the checkout the tests ran from).
+_CWD = os.path.join(tempfile.gettempdir(), f"oomutil-podman-{os.getpid()}")
+
+
+def _cwd() -> str:
+    os.makedirs(_CWD, exist_ok=True)
+    return _CWD
+
+
 def _podman(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["podman", *_GLOBAL, *args], capture_output=True, text=True,
-                          timeout=timeout, check=check)
+                          timeout=timeout, check=check, cwd=_cwd())
+
+
+def podman(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``podman ARGS`` as the tests run it (the options of _GLOBAL, its own directory);
+    CalledProcessError if it fails."""
+    return _podman(*args, timeout=timeout)
 
 
 def _last_line(text: str) -> str:
@@ -125,7 +143,7 @@ def ensure_image() -> str:
     global _image_built
     if not _image_built:
         subprocess.run(["podman", *_GLOBAL, "import", "-", _TAG], input=_rootfs_tar(),
-                       capture_output=True, timeout=60, check=True)
+                       capture_output=True, timeout=60, check=True, cwd=_cwd())
         _image_built = True
     return _TAG
 
@@ -187,7 +205,7 @@ def exec_hog(c: Container) -> subprocess.Popen:
     line, and /dev/zero has no newline, so it grows until the limit's OOM kill.  The
     Popen (podman exec) ends with status 137 when the kernel kills tail."""
     return subprocess.Popen(["podman", *_GLOBAL, "exec", c.name, "tail", "/dev/zero"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=_cwd())
 
 
 def teardown() -> None:
@@ -198,7 +216,9 @@ def teardown() -> None:
         _podman("rmi", "--force", _TAG, check=False)
     if not _storage_was_there and shutil.which("podman"):
         # nothing of anyone else's can be in a store this process made: podman's own reset
-        subprocess.run(["podman", "system", "reset", "--force"], capture_output=True, timeout=120, check=False)
+        subprocess.run(["podman", "system", "reset", "--force"], capture_output=True, timeout=120, check=False,
+                       cwd=_cwd())
+    shutil.rmtree(_CWD, ignore_errors=True)
     if _parent_was_there:
         return
     for hierarchy in os.listdir("/sys/fs/cgroup"):

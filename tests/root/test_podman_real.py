@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 import urllib.request
 
@@ -59,8 +58,7 @@ def test_a_real_kill_of_a_container_is_named_in_events_and_the_exporter(podman):
                  and s.labels["cgroup"] == c.cgroup]
         assert [s.labels["container"] for s in usage] == [c.name]
         log = KernelLog()
-        subprocess.run(["podman", *podman._GLOBAL, "exec", c.name, "sh", "-c", ": > /tmp/go"], check=True,
-                       capture_output=True, timeout=60)
+        podman.podman("exec", c.name, "sh", "-c", ": > /tmp/go")
         kills = log.kills()
         assert kills and kills[0] == c.pid, (kills, c.pid)
         events = json.loads(run_oomutil("events", "--json").stdout)["events"]
