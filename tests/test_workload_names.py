@@ -132,6 +132,9 @@ def test_show_and_victim_name_the_pod(cli):
     assert report["victim"]["pid"] == 1016
     code, out, _ = cli("--root", root, "victim", "--cgroup", "shop/web-7d9f8-abcde/nginx")
     assert code == 0 and "scope: OOM of memory cgroup shop/web-7d9f8-abcde/nginx (/kubepods" in out
+    assert "victim: pid 1016 (nginx) of shop/web-7d9f8-abcde/nginx, badness" in out
+    code, out, _ = cli("--root", root, "victim")  # system-wide: the victim's pod and container
+    assert code == 0 and "victim: pid 1110 (python3) of batch/report-28312345-xk2lq/report, badness" in out
 
 
 @pytest.mark.parametrize("tree", TREES)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
     from .cgroups import MemoryCgroup
     from .rank import ProcessRecord
+    from .workloads import Names
 
 __all__ = ["Candidate", "VictimReport", "predict", "cgroup_report", "DomainIndex", "adj_to_be"]
 
@@ -120,12 +121,14 @@ def predict(
     set_adj: Optional[Dict[int, int]] = None,
     grow: Optional[Dict[int, int]] = None,
     exclude: Iterable[int] = (),
+    names: Optional[Names] = None,
 ) -> VictimReport:
     """Rank the candidates of a system-wide OOM (``cgroup=None``) or of an OOM of the
     memory cgroup at ``cgroup`` (the cgroup on its path with the least room left: where a
     charge made in it fails).  ``set_adj`` {pid: adj} and ``grow`` {pid: bytes} are
     what-ifs; ``exclude``: pids that are no candidates (gone by then: the caller itself).
-    The arithmetic and the order among equals are those of the root's kernel.
+    The arithmetic and the order among equals are those of the root's kernel.  ``names``:
+    who the scope's cgroup is (workloads.read_names() of the root when None).
 
     Raises InvalidValue for a cgroup that nothing limits, or an adj outside -1000..1000.
     """
@@ -153,7 +156,10 @@ def predict(
         report = cgroup_report(r, g, sub, index.records(sub), set_adj, grow)
         inside = [rec.pid for rec in index.records(sub)]
     left_out = set(exclude)
-    whose = read_names(r).workload(report.scope) if cgroup is not None else NO_WORKLOAD
+    if cgroup is None:
+        whose = NO_WORKLOAD
+    else:
+        whose = (read_names(r) if names is None else names).workload(report.scope)
     return report._replace(processes=sum(1 for pid in inside if pid not in left_out),
                            excluded=tuple(pid for pid in inside if pid in left_out), **whose._asdict())
 

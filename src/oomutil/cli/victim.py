@@ -75,6 +75,21 @@ def _what_if_errors(args):
     return None
 
 
+def _whose(root, pid: int, names) -> str:
+    """" of shop/web-7d9f8-abcde/nginx": the victim's pod and container, where named."""
+    from .._fs import none_if_unreadable, read_parsed
+    from ..errors import NoSuchProcess
+    from ..procfs.cgroup import parse_memory_cgroup
+    from ..root import as_root
+
+    try:
+        path = none_if_unreadable(read_parsed, as_root(root).proc(pid, "cgroup"), parse_memory_cgroup, pid=pid)
+    except NoSuchProcess:
+        return ""
+    name, work = names.named(path) if path else ("", None)
+    return f" of {name}" if work is not None and (work.pod or work.container) else ""
+
+
 def _unit(report) -> str:
     return "per mille" if pages_per_unit(report.era, report.totalpages) > 1 else "pages"
 
@@ -85,6 +100,7 @@ def run(args) -> int:
     from ..cgroups import resolve_cgroup
     from ..root import Root
     from ..victim import predict
+    from ..workloads import read_names
     from . import fail, usage_error
     from ._view import warn_partial
 
@@ -93,8 +109,9 @@ def run(args) -> int:
     if bad:
         return usage_error("victim", bad)
     me = os.getpid() if Root(args.root).is_live else None  # this oomutil will be gone by then
+    names = read_names(args.root)  # once: the scope's, and the victim's pod and container
     report = predict(args.root, cgroup=cgroup, set_adj=dict(args.set), grow=dict(args.grow),
-                     exclude=() if me is None else (me,))
+                     exclude=() if me is None else (me,), names=names)
     warn_partial(report.view)  # on stderr, JSON or not
     if report.processes == 0 and not report.partial:
         fail(f"no processes in {report.scope}: an OOM there has nobody to kill")
@@ -110,9 +127,7 @@ def run(args) -> int:
         lines = [f"scope: system-wide OOM; RAM + swap = {human_bytes(report.totalpages * page)} "
                  f"({report.totalpages} pages)"]
     else:
-        from ..workloads import read_names
-
-        name = read_names(args.root).name(report.scope)
+        name = names.name(report.scope)
         named = f"{name} ({report.scope})" if report.pod or report.container else report.scope
         lines = [f"scope: OOM of memory cgroup {named}; limit + swap = "
                  f"{human_bytes(report.totalpages * page)} ({report.totalpages} pages)"]
@@ -137,7 +152,8 @@ def run(args) -> int:
         lines.append("victim: none - no process here can be killed")
     else:
         ahead = "" if report.margin_bytes is None else f", {human_bytes(report.margin_bytes)} ahead of the next"
-        lines.append(f"victim: pid {v.pid} ({v.comm}), badness {v.badness_pages} {_unit(report)}{ahead}")
+        lines.append(f"victim: pid {v.pid} ({v.comm}){_whose(args.root, v.pid, names)}, badness {v.badness_pages} "
+                     f"{_unit(report)}{ahead}")
     if report.tied and not report.oom_kill_disabled:
         order = "last" if report.last_scanned_wins else "first"
         scan = ("fork order" if report.scope == "/" else
