@@ -80,7 +80,12 @@ def test_top_cgroups_victim_and_metrics_read_the_same_through_host(tmp_path):
         return sorted((s.name, tuple(sorted(s.labels.items())), s.value)
                       for f in parser.text_string_to_metric_families(text) for s in f.samples if s.name in keep)
 
-    assert fixed(_in_namespace(tmp_path, "metrics")) == fixed(_on_host("metrics"))
+    for _ in range(3):  # a cgroup made or an OOM kill counted on the host in between (ci22 met a
+        #               test's cgroup made by another run): the two scrapes agree in one round
+        inside, host = fixed(_in_namespace(tmp_path, "metrics")), fixed(_on_host("metrics"))
+        if inside == host:
+            break
+    assert inside == host
 
 
 def test_system_reads_the_same_through_host(tmp_path):
