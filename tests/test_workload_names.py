@@ -5,6 +5,7 @@ Docker, Podman.  Each tree's expected-names.json holds what its files name (READ
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -219,3 +220,64 @@ def test_serve_labels_a_trees_cgroups_by_name():
                      if s.name == "oomutil_cgroup_memory_limit_bytes"}
             assert {("shop", "web-7d9f8-abcde", ""), ("shop", "web-7d9f8-abcde", "nginx"),
                     ("batch", "report-28312345-xk2lq", "")} <= named, named
+
+
+# -- found by the review of issue 25 --------------------------------------------------------
+
+
+def test_events_cgroup_by_name_finds_the_kill_of_an_earlier_attempt(cli):
+    """The report container was restarted: its kill (pid 1105) was in attempt 0's cgroup,
+    which is gone; the name `events` prints for it selects it."""
+    root = SYNTHETIC / "k8s-containerd-systemd"
+    for name in ("batch/report-28312345-xk2lq/report", "batch/report-28312345-xk2lq"):
+        kills = _json(cli, "--root", root, "events", "--cgroup", name, "--json")["events"]
+        assert [e["pid"] for e in kills] == [1105], name
+    # a --file is not named from this node: the name is no path of its log
+    code, _, err = cli("--root", root, "events", "--file", root / "dev" / "kmsg", "--cgroup",
+                       "shop/web-7d9f8-abcde/nginx")
+    assert code == 1 and "no memory cgroup /shop/web-7d9f8-abcde/nginx" in err
+
+
+def test_pod_uid_in_the_systemd_drivers_spelling(cli):
+    root = SYNTHETIC / "k8s-containerd-systemd"
+    uid = "31330bee_2605_4e16_a6be_7045272d4e48"  # as kubepods-burstable-pod<uid>.slice spells it
+    for extra in ((), ("--file", root / "dev" / "kmsg")):
+        kills = _json(cli, "--root", root, "events", *extra, "--pod", uid, "--json")["events"]
+        assert [e["pid"] for e in kills] == [1015]
+
+
+def test_why_html_names_the_victims_pod(cli, tmp_path):
+    root = SYNTHETIC / "k8s-containerd-systemd"
+    page = tmp_path / "why.html"
+    code, _, err = cli("--root", root, "why", "--all", "--html", page)
+    assert code == 0, err
+    assert "pid 1015 (nginx) of shop/web-7d9f8-abcde/nginx killed" in page.read_text()
+
+
+def test_victim_json_names_the_victims_pod_and_container(cli):
+    root = SYNTHETIC / "k8s-docker"
+    report = _json(cli, "--root", root, "victim", "--json")
+    assert report["victim"]["pid"] == 1110 and report["pod"] is None  # the scope: the host
+    assert (report["victim_workload"]["namespace"], report["victim_workload"]["pod"],
+            report["victim_workload"]["container"]) == ("batch", "report-28312345-xk2lq", "report")
+    assert report["victim_cgroup"].endswith(report["victim_workload"]["container_id"] + ".scope")
+
+
+def test_a_container_outside_pods_has_one_name_everywhere(cli):
+    root = SYNTHETIC / "k8s-docker"
+    groups = {g["container"]: g["group"] for g in _json(cli, "--root", root, "top", "--group-by", "container", "--json")}
+    rows = {r["cgroup"]["container"]: r["cgroup"]["name"] for r in _json(cli, "--root", root, "cgroups", "--json")}
+    assert groups["redis-cache"] == rows["redis-cache"] == "docker redis-cache"
+
+
+def test_the_exporter_writes_any_cgroup_name_as_utf8(tmp_path):
+    """A cgroup's name is any bytes: one that is not UTF-8 failed every scrape."""
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(SYNTHETIC / "cgroup2-k8s", tree, symlinks=True)
+    bad = tree / "sys/fs/cgroup/system.slice" / os.fsdecode(b"bad\xffname.service")
+    shutil.copytree(tree / "sys/fs/cgroup/system.slice/sshd.service", bad)
+    out = run_oomutil("--root", tree, "metrics")
+    assert out.returncode == 0, out.stderr
+    assert 'cgroup="/system.slice/bad\\\\xffname.service"' in out.stdout

@@ -49,6 +49,33 @@ def read_bytes(path: str, *, dir_fd: Optional[int] = None, pid: Optional[int] = 
         raise map_os_error(err, path, pid=pid, dir_fd=dir_fd) from err
 
 
+def read_regular(path: str, limit: int) -> bytes:
+    """The content of the regular file ``path``, at most ``limit`` bytes, for files that
+    other programs write (a runtime's config.json): its last component is never followed
+    as a symlink, nor is a FIFO or device waited on (O_NONBLOCK, then fstat).  Raises as
+    read_bytes, OomutilError for a file that is not regular (ELOOP: a symlink) or is larger."""
+    import stat
+
+    try:
+        fd = os.open(path, _O_FLAGS | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise OomutilError("not a regular file", path=path)
+            if st.st_size > limit:
+                raise OomutilError(f"larger than {limit} bytes ({st.st_size})", path=path)
+            data = os.read(fd, limit + 1)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise OomutilError("a symbolic link (not followed)", path=path) from err
+        raise map_os_error(err, path) from err
+    if len(data) > limit:  # grown since fstat()
+        raise OomutilError(f"larger than {limit} bytes", path=path)
+    return data
+
+
 def read_parsed(
     path: str,
     parse: Callable[[bytes], T],

@@ -29,8 +29,9 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 # Patterns are compiled on first use (re caches them): most paths need none, and
 # compiling costs more start-up time than naming every cgroup of a host.
 _HEX_ID = r"[0-9a-f]{32,64}"
-# pod<uid>, with "-" in the uid (cgroupfs driver) or "_" (systemd driver)
-_POD = r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$"
+# pod<uid>, with "-" in the uid (cgroupfs driver) or "_" (systemd driver); a static pod's
+# UID is the kubelet's hash of its manifest, 32 hex digits (pkg/kubelet/config/common.go)
+_POD = r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}|[0-9a-f]{32})(?:\.slice)?$"
 _QOS = r"^(?:kubepods-)?(burstable|besteffort)(?:\.slice)?$"
 _SCOPE_CONTAINER = rf"^(docker|cri-containerd|crio|libpod|conmon|containerd)-({_HEX_ID})(\.scope)?$"
 _BARE_ID = rf"^{_HEX_ID}$"

@@ -344,12 +344,12 @@ def memory_cgroup(path: str, root: Union[Root, str, None] = None, *, names: Opti
                  read_names(r) if names is None else names)
 
 
-def resolve_cgroup(text: str, root: Union[Root, str, None] = None) -> str:
+def resolve_cgroup(text: str, root: Union[Root, str, None] = None, *, names: Optional[Names] = None) -> str:
     """The cgroup path (as /proc/PID/cgroup shows it) of what a user typed: that path; the
     directory of a mounted memory hierarchy (/sys/fs/cgroup/memory/app -> /app, as ls and
     systemd-cgls show it); or a name as ``oomutil cgroups`` prints it ("sshd.service",
     "docker 1a2b3c4d5e6f", "shop/web-7d9f8-abcde/nginx", a pod's "shop/web-7d9f8-abcde",
-    the last component) where one cgroup has it.  Raises
+    the last component) where one cgroup has it (``names`` as memory_cgroups()).  Raises
     InvalidValue for an empty or ambiguous text, NotAvailable for a name nothing has."""
     r = as_root(root)
     text = text.strip()
@@ -362,7 +362,7 @@ def resolve_cgroup(text: str, root: Union[Root, str, None] = None) -> str:
                 if candidate == h.directory or candidate.startswith(h.directory.rstrip("/") + "/"):
                     return _path_of(h, candidate)
         return os.path.normpath(text) if text != "/" else "/"
-    matches = sorted(g.path for g in memory_cgroups(r) if text in (
+    matches = sorted(g.path for g in memory_cgroups(r, names=names) if text in (
         g.name, os.path.basename(g.path), f"{g.namespace}/{g.pod}" if g.pod and not g.container_id else None))
     if len(matches) == 1:
         return matches[0]

@@ -38,7 +38,7 @@ from .procfs.piddir import PidDir
 from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .users import user_name
-from .workloads import EMPTY, NO_WORKLOAD
+from .workloads import EMPTY, NO_WORKLOAD, shown_name
 
 __all__ = ["ProcessRecord", "ProcessGroup", "snapshot", "top", "memory_records", "start_times",
            "group_records",
@@ -593,8 +593,8 @@ def group_records(records: Iterable[ProcessRecord], by: str, names: Optional[Nam
                 work = work._replace(container_id=None, container=None)
             if work.pod:
                 name = f"{work.namespace}/{work.pod}" + (f"/{work.container or name}" if by == "container" else "")
-            elif work.container:
-                name = work.container
+            elif work.container:  # "docker redis-cache", as every command names it
+                name = shown_name(cgroup_of[name], work)
         best = min(rs, key=lambda r: (r.oom_score is None, -(r.oom_score or 0), r.badness_pages is None,
                                       -(r.badness_pages or 0), -r.pid))
         groups.append(ProcessGroup(

@@ -17,9 +17,10 @@ from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_
                       points_pages)
 from .cgroups import memory_cgroup, memory_cgroups
 from .workloads import EMPTY, NO_WORKLOAD, read_names
-from ._fs import none_if_unreadable
+from ._fs import none_if_unreadable, read_parsed
 from .cgroup_names import within
-from .errors import InvalidValue, NotAvailable
+from .errors import InvalidValue, NoSuchProcess, NotAvailable
+from .procfs.cgroup import parse_memory_cgroup
 from .procfs.meminfo import read_meminfo, read_totalpages
 from .procfs.pagesize import read_page_size
 from .procfs.sysctl import read_kernel_release, read_swappiness
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
 
     from .cgroups import MemoryCgroup
     from .rank import ProcessRecord
-    from .workloads import Names
+    from .workloads import Names, Workload
 
 __all__ = ["Candidate", "VictimReport", "predict", "cgroup_report", "DomainIndex", "adj_to_be"]
 
@@ -92,6 +93,8 @@ class VictimReport(Record):
     namespace: Optional[str] = None
     pod: Optional[str] = None
     container: Optional[str] = None
+    victim_cgroup: Optional[str] = None  # predict(): the victim's memory cgroup
+    victim_workload: Optional[Workload] = None  # predict(): whose it is; None without a victim
 
 
 class Machine:
@@ -128,7 +131,8 @@ def predict(
     charge made in it fails).  ``set_adj`` {pid: adj} and ``grow`` {pid: bytes} are
     what-ifs; ``exclude``: pids that are no candidates (gone by then: the caller itself).
     The arithmetic and the order among equals are those of the root's kernel.  ``names``:
-    who the scope's cgroup is (workloads.read_names() of the root when None).
+    who the scope's cgroup and the victim's are (workloads.read_names() of the root when
+    None; workloads.EMPTY where they are not shown).
 
     Raises InvalidValue for a cgroup that nothing limits, or an adj outside -1000..1000.
     """
@@ -156,12 +160,23 @@ def predict(
         report = cgroup_report(r, g, sub, index.records(sub), set_adj, grow)
         inside = [rec.pid for rec in index.records(sub)]
     left_out = set(exclude)
-    if cgroup is None:
-        whose = NO_WORKLOAD
-    else:
-        whose = (read_names(r) if names is None else names).workload(report.scope)
+    names = read_names(r) if names is None else names
+    whose = NO_WORKLOAD if cgroup is None else names.workload(report.scope)
+    victim_cgroup = None
+    if report.victim is not None:  # gone meanwhile, or unreadable: no cgroup to tell
+        victim_cgroup = none_if_unreadable(_cgroup_of, r, report.victim.pid)
     return report._replace(processes=sum(1 for pid in inside if pid not in left_out),
-                           excluded=tuple(pid for pid in inside if pid in left_out), **whose._asdict())
+                           excluded=tuple(pid for pid in inside if pid in left_out), **whose._asdict(),
+                           victim_cgroup=victim_cgroup,
+                           victim_workload=names.workload(victim_cgroup) if victim_cgroup else None)
+
+
+def _cgroup_of(r: Root, pid: int) -> Optional[str]:
+    """The memory cgroup path of ``pid`` (/proc/PID/cgroup); None once it has exited."""
+    try:
+        return read_parsed(r.proc(pid, "cgroup"), parse_memory_cgroup, pid=pid)
+    except NoSuchProcess:
+        return None
 
 
 def system_report(r: Root, records: List[ProcessRecord], groups: List[MemoryCgroup], machine: Machine,

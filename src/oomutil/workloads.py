@@ -38,6 +38,7 @@ Nothing here ever raises for what it finds on disk.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 
@@ -60,7 +61,17 @@ __all__ = ["Workload", "Names", "NameCache", "read_names", "name_kills", "parse_
            "parse_containers_json", "parse_k8s_name", "parse_log_link", "parse_pod_log_dir"]
 
 SANDBOX = "POD"  # the pause container's name: kubelet's PodInfraContainerName, as cAdvisor labelled it
-_UID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# A pod's UID: an RFC 4122 UUID (the API server's), or for a static pod the kubelet's hash
+# of its manifest, 32 hex digits (pkg/kubelet/config/common.go, md5).
+_UID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}"
+# A Kubernetes name: a DNS label (namespace, container) or subdomain (pod), RFC 1123.
+_K8S_NAME = r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?"
+# Any name taken from a file: a Kubernetes name, or Docker's and Podman's container names
+# ([a-zA-Z0-9][a-zA-Z0-9_.-]*).  Anything else (a control character, a "/", bytes that are
+# not UTF-8) is no name: it would reach a terminal or a label as it is.
+_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}"
+_MAX_CONFIG = 1 << 20  # a config.json: 10 to 30 KB in practice
+_MAX_LIST = 16 << 20  # a containers.json: about 1 KB a container
 _RUNTIMES = {"libpod": "podman", "cri-containerd": "containerd", "crio": "cri-o"}  # a path's prefix, as users say it
 
 
@@ -193,9 +204,14 @@ def _object(value: Any, what: str) -> Dict[str, Any]:
     return value
 
 
-def _text(value: Any) -> Optional[str]:
-    """A name as a file gives it: a non-empty string, else None."""
-    return value if isinstance(value, str) and value else None
+def _text(value: Any, pattern: str = _NAME) -> Optional[str]:
+    """A name as a file gives it; None where there is none (absent, empty, not a string).
+    ParseError for a string that is no name (``pattern``): the file is odd."""
+    if not isinstance(value, str) or not value:
+        return None
+    if not re.fullmatch(pattern, value):
+        raise ParseError(f"not a name: {value[:80]!r}")
+    return value
 
 
 def parse_k8s_name(name: str) -> Optional[Entry]:
@@ -203,7 +219,9 @@ def parse_k8s_name(name: str) -> Optional[Entry]:
     cri-dockerd) gives a pod's Docker containers and CRI-O its containers in storage
     (``k8s_POD_...`` for the pause container); None for any other name."""
     parts = name.lstrip("/").split("_")
-    if len(parts) != 6 or parts[0] != "k8s" or not all(parts[1:5]):
+    if (len(parts) != 6 or parts[0] != "k8s" or not re.fullmatch(_UID, parts[4])
+            or not all(re.fullmatch(_K8S_NAME, p) for p in (parts[2], parts[3]))
+            or not (parts[1] == SANDBOX or re.fullmatch(_K8S_NAME, parts[1]))):
         return None
     return parts[1], parts[4], parts[3], parts[2]
 
@@ -212,10 +230,8 @@ def parse_pod_log_dir(name: str) -> Optional[Tuple[str, str, str]]:
     """(namespace, pod, uid) of a kubelet pod log directory, ``<namespace>_<pod>_<uid>``
     (Kubernetes 1.14+, kuberuntime BuildPodLogsDirectory); None for any other name (before
     1.14 the directory was the bare UID, which names no pod)."""
-    parts = name.split("_")
-    if len(parts) != 3 or not all(parts) or not re.fullmatch(_UID, parts[2]):
-        return None
-    return parts[0], parts[1], parts[2]
+    match = re.fullmatch(rf"({_K8S_NAME})_({_K8S_NAME})_({_UID})", name)
+    return match.groups() if match else None  # type: ignore[return-value]
 
 
 def parse_log_link(name: str, target: str) -> Optional[Tuple[str, Entry]]:
@@ -223,7 +239,7 @@ def parse_log_link(name: str, target: str) -> Optional[Tuple[str, Entry]]:
     in /var/log/containers; ``target`` (where it points) gives the pod's UID: its log
     directory, ``/var/log/pods/<ns>_<pod>_<uid>/<container>/N.log`` (1.14+) or
     ``/var/log/pods/<uid>/<container>_N.log`` (before).  None for any other name."""
-    match = re.fullmatch(r"([^_]+)_([^_]+)_([^_]+)-([0-9a-f]{64})\.log", name)
+    match = re.fullmatch(rf"({_K8S_NAME})_({_K8S_NAME})_({_K8S_NAME})-([0-9a-f]{{64}})\.log", name)
     if match is None:
         return None
     pod, namespace, container, cid = match.groups()
@@ -233,7 +249,7 @@ def parse_log_link(name: str, target: str) -> Optional[Tuple[str, Entry]]:
         if found is not None:
             uid = found[2]
             break
-        if re.fullmatch(_UID, part):
+        if re.fullmatch(f"(?:{_UID})", part):
             uid = part
             break
     return cid, (container, uid, namespace, pod)
@@ -251,7 +267,7 @@ def parse_oci_config(data: bytes) -> Optional[Entry]:
     kind = notes.get("io.kubernetes.cri.container-type")
     if kind is not None or "io.kubernetes.cri.sandbox-namespace" in notes:
         # containerd's CRI plugin (pkg/cri/annotations, internal/cri/annotations in 2.x)
-        uid = _text(notes.get("io.kubernetes.cri.sandbox-uid"))  # containerd 1.7+
+        uid = _text(notes.get("io.kubernetes.cri.sandbox-uid"), _UID)  # containerd 1.7+
         if uid is None:
             found = parse_pod_log_dir(os.path.basename(str(notes.get("io.kubernetes.cri.sandbox-log-directory") or "")))
             uid = found[2] if found else _uid_in(spec)
@@ -264,11 +280,12 @@ def parse_oci_config(data: bytes) -> Optional[Entry]:
         if isinstance(notes.get("io.kubernetes.cri-o.Labels"), str):
             try:
                 labels = _object(_json(notes["io.kubernetes.cri-o.Labels"].encode()), "cri-o.Labels")
-            except ParseError:
+            except (ParseError, UnicodeError):  # not JSON, or a lone surrogate ("\udc80") in it
                 labels = {}
 
         def get(key: str) -> Optional[str]:
-            return _text(notes.get(key)) or _text(labels.get(key))
+            pattern = _UID if key.endswith(".uid") else _NAME
+            return _text(notes.get(key), pattern) or _text(labels.get(key), pattern)
 
         sandbox = notes.get("io.kubernetes.cri-o.ContainerType") == "sandbox"
         entry = (SANDBOX if sandbox else get("io.kubernetes.container.name"), get("io.kubernetes.pod.uid"),
@@ -287,8 +304,8 @@ def _uid_in(spec: Dict[str, Any]) -> Optional[str]:
     cri-containerd:<id>" or "/kubepods/burstable/pod<uid>/<id>")."""
     linux = spec.get("linux")
     path = linux.get("cgroupsPath") if isinstance(linux, dict) else None
-    match = re.search(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})",
-                      path if isinstance(path, str) else "")
+    match = re.search(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}|[0-9a-f]{32})"
+                      r"(?![0-9a-f])", path if isinstance(path, str) else "")
     return match.group(1).replace("_", "-") if match else None
 
 
@@ -299,15 +316,16 @@ def parse_docker_config(data: bytes) -> Optional[Entry]:
     inner = config.get("Config")
     labels = inner.get("Labels") if isinstance(inner, dict) else None
     labels = labels if isinstance(labels, dict) else {}
-    name = _text(config.get("Name"))
+    name = config.get("Name")
+    name = name.lstrip("/") if isinstance(name, str) else None  # Docker's names begin with "/"
     if "io.kubernetes.pod.name" in labels:
         sandbox = labels.get("io.kubernetes.docker.type") == "podsandbox"
         return (SANDBOX if sandbox else _text(labels.get("io.kubernetes.container.name")),
-                _text(labels.get("io.kubernetes.pod.uid")), _text(labels.get("io.kubernetes.pod.namespace")),
+                _text(labels.get("io.kubernetes.pod.uid"), _UID), _text(labels.get("io.kubernetes.pod.namespace")),
                 _text(labels.get("io.kubernetes.pod.name")))
-    if name is None:
+    if not name:
         return None
-    return parse_k8s_name(name) or (name.lstrip("/") or None, None, None, None)
+    return parse_k8s_name(name) or (_text(name), None, None, None)
 
 
 def parse_containers_json(data: bytes) -> List[Tuple[str, Entry]]:
@@ -321,8 +339,8 @@ def parse_containers_json(data: bytes) -> List[Tuple[str, Entry]]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             continue
         names = item.get("names")
-        first = _text(names[0]) if isinstance(names, list) and names else None
-        if first:
+        first = names[0] if isinstance(names, list) and names else None
+        if isinstance(first, str) and re.fullmatch(_NAME, first):  # else no name: the others stand
             found.append((item["id"], parse_k8s_name(first) or (first, None, None, None)))
     return found
 
@@ -333,12 +351,23 @@ def parse_containers_json(data: bytes) -> List[Tuple[str, Entry]]:
 class _Reader:
     """The files of one reading, through _fs; with ``memo`` (a NameCache's), a file is
     parsed again only when its (mtime, size, inode) changed, a directory listed again only
-    when its (mtime, inode) did, a link read again only when it was made anew."""
+    when its (mtime, inode) did, a link read again only when it was made anew.
 
-    def __init__(self, names: Names, memo: Optional[Dict[str, Any]]) -> None:
+    Nothing outside the root is read: a file that is a symbolic link is refused
+    (_fs.read_regular), and below a root other than "/" a directory whose real path leaves
+    the root (an absolute link of the host, a link of a tree) is not listed."""
+
+    def __init__(self, root: Root, names: Names, memo: Optional[Dict[str, Any]]) -> None:
         self.names, self.memo = names, memo
+        self.top = None if root.is_live else os.path.realpath(root.path)
         self.used: Dict[str, Any] = {}  # key -> (stamp, value, why skipped): this reading's
         self.changed = False
+
+    def _outside(self, directory: str) -> bool:
+        if self.top is None:
+            return False
+        real = os.path.realpath(directory)
+        return real != self.top and not real.startswith(self.top.rstrip("/") + "/")
 
     def _get(self, kind: str, path: str, make) -> Any:
         """make() -> (value, why skipped or None), or its memo while ``path`` is unchanged;
@@ -346,8 +375,8 @@ class _Reader:
         stamp: Tuple[int, ...] = ()
         if self.memo is not None:
             try:
-                st = os.lstat(path) if kind == "l" else os.stat(path)
-            except FileNotFoundError:
+                st = os.stat(path) if kind == "d" else os.lstat(path)
+            except (FileNotFoundError, NotADirectoryError):
                 return None
             except OSError as err:
                 self.names.skip(path, os.strerror(err.errno or 0))
@@ -365,6 +394,8 @@ class _Reader:
 
     def listdir(self, path: str) -> List[str]:
         def make() -> Tuple[List[str], Optional[str]]:
+            if os.path.isdir(path) and self._outside(path):
+                return [], "a symbolic link out of the root (not followed)"
             try:
                 return sorted(_fs.list_dir(path)), None
             except NotAvailable:
@@ -374,12 +405,15 @@ class _Reader:
 
         return self._get("d", path, make) or []
 
-    def parsed(self, path: str, parse) -> Any:
+    def parsed(self, path: str, parse, limit: int = _MAX_CONFIG) -> Any:
         """parse(the file's bytes); None where it is not there, cannot be read or makes no
         sense (those two counted)."""
         def make() -> Tuple[Any, Optional[str]]:
+            if self._outside(os.path.dirname(path)):
+                return None, "in a directory out of the root (not followed)"
             try:
-                return _fs.read_parsed(path, parse), None
+                data = _fs.read_regular(path, limit)
+                return parse(data), None
             except NotAvailable:
                 return None, None
             except OomutilError as err:
@@ -391,17 +425,17 @@ class _Reader:
         def make() -> Tuple[Optional[str], Optional[str]]:
             try:
                 return os.readlink(path), None
-            except FileNotFoundError:
-                return None, None
-            except OSError as err:
-                return None, os.strerror(err.errno or 0)
+            except (FileNotFoundError, OSError) as err:
+                # gone, or not a link (EINVAL): not one of the kubelet's, nothing odd
+                return None, None if isinstance(err, FileNotFoundError) or err.errno == errno.EINVAL \
+                    else os.strerror(err.errno or 0)
 
         return self._get("l", path, make)
 
 
 def _read(root: Root, memo: Optional[Dict[str, Any]]) -> Tuple[Names, _Reader]:
     names = Names()
-    r = _Reader(names, memo)
+    r = _Reader(root, names, memo)
     join = os.path.join
     # 1. containerd's task bundles, every containerd namespace (k8s.io: the kubelet's)
     for shim in ("io.containerd.runtime.v2.task", "io.containerd.runtime.v1.linux"):
@@ -424,7 +458,7 @@ def _read(root: Root, memo: Optional[Dict[str, Any]]) -> Tuple[Names, _Reader]:
     # 4. containers/storage's lists of containers (Podman, CRI-O)
     for store in stores:
         for listed in ("containers.json", "volatile-containers.json"):
-            for cid, entry in r.parsed(join(store, listed), parse_containers_json) or ():
+            for cid, entry in r.parsed(join(store, listed), parse_containers_json, _MAX_LIST) or ():
                 names.add(cid, entry)
     # 5. the kubelet's container log symlinks, 6. its pod log directories
     top = root.file("var", "log", "containers")

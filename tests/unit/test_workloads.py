@@ -238,3 +238,109 @@ def test_the_memo_of_names_is_bounded():
     for i in range(20000):
         names.name(f"/system.slice/unit-{i}.service")
     assert len(names._memo) <= 16384
+
+
+# -- hostile and odd files (the review of issue 25) --------------------------------------------
+
+
+def _containerd(tmp_path, cid=CID, **notes):
+    bundle = tmp_path / "run/containerd/io.containerd.runtime.v2.task/k8s.io" / cid
+    bundle.mkdir(parents=True, exist_ok=True)
+    base = {"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "nginx",
+            "io.kubernetes.cri.sandbox-name": "web-1", "io.kubernetes.cri.sandbox-namespace": "shop",
+            "io.kubernetes.cri.sandbox-uid": UID}
+    (bundle / "config.json").write_bytes(_spec(**{**base, **notes}))
+    return bundle / "config.json"
+
+
+def _both(tmp_path):
+    """read_names() and a NameCache's first reading, which must agree."""
+    return read_names(str(tmp_path)), NameCache(str(tmp_path)).names()
+
+
+def test_a_fifo_is_skipped_not_waited_on(tmp_path):
+    import subprocess
+    import sys
+
+    config = _containerd(tmp_path)
+    config.unlink()
+    os.mkfifo(config)
+    store = tmp_path / "var/lib/containers/storage/overlay-containers"
+    store.mkdir(parents=True)
+    os.mkfifo(store / "containers.json")
+    code = ("import oomutil, sys; a = oomutil.read_names(sys.argv[1]); b = oomutil.NameCache(sys.argv[1]).names();"
+            "print(a.skipped, b.skipped)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert out.stdout.split() == ["2", "2"], out.stderr
+
+
+def test_nothing_outside_the_root_is_read(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "config.json").write_bytes(_spec(**{
+        "io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "secret",
+        "io.kubernetes.cri.sandbox-name": "web-1", "io.kubernetes.cri.sandbox-namespace": "shop",
+        "io.kubernetes.cri.sandbox-uid": UID}))
+    root = tmp_path / "root"
+    config = _containerd(root)
+    config.unlink()
+    config.symlink_to(outside / "config.json")  # a file that is a link: never followed
+    other = root / "run/containerd/io.containerd.runtime.v2.task/k8s.io" / ("e" * 64)
+    other.symlink_to(outside)  # a directory that leaves the root: not read below
+    (outside / f"evil_pwned_{UID}").mkdir()
+    (root / "var/log").mkdir(parents=True)
+    (root / "var/log/pods").symlink_to(outside)  # absolute: the host's, not this tree's
+    for names in _both(root):
+        assert names.containers == {} and names.pods == {}
+        assert names.skipped == 3, names.first_skipped
+
+
+def test_names_that_are_no_names_are_odd_files(tmp_path):
+    _containerd(tmp_path, **{"io.kubernetes.cri.container-name": "ng\u202ex"})  # a bidi override
+    _containerd(tmp_path, "f" * 64, **{"io.kubernetes.cri.container-name": "\x1b[31mred"})
+    _containerd(tmp_path, "a" * 64, **{"io.kubernetes.cri.sandbox-uid": "not-a-uid"})
+    crio = tmp_path / "var/lib/containers/storage/overlay-containers" / ("b" * 64) / "userdata"
+    crio.mkdir(parents=True)
+    (crio / "config.json").write_text(json.dumps({"annotations": {
+        "io.kubernetes.cri-o.ContainerType": "container", "io.kubernetes.cri-o.Labels": '{"x": "\ud800"}\ud800',
+        "io.kubernetes.pod.name": "web-1", "io.kubernetes.pod.namespace": "shop", "io.kubernetes.pod.uid": UID,
+        "io.kubernetes.container.name": "ng\udc80x"}}))
+    logs = tmp_path / "var/log/containers"
+    logs.mkdir(parents=True)
+    os.symlink(f"/var/log/pods/shop_web-1_{UID}/c/0.log", os.fsencode(logs) + b"/web-1_shop_ng\xffx-" +
+               b"c" * 64 + b".log")
+    for names in _both(tmp_path):
+        assert names.containers == {} and names.skipped == 4
+    # a lone surrogate in cri-o.Labels alone: the labels are passed over, the annotations read
+    labelled = json.dumps({"annotations": {"io.kubernetes.cri-o.ContainerType": "container",
+                                           "io.kubernetes.cri-o.Labels": '{"x": "\ud800"}\ud800',
+                                           "io.kubernetes.pod.name": "web-1", "io.kubernetes.pod.namespace": "shop",
+                                           "io.kubernetes.pod.uid": UID, "io.kubernetes.container.name": "nginx"}})
+    assert parse_oci_config(labelled.encode()) == ("nginx", UID, "shop", "web-1")
+
+
+def test_a_file_too_large_is_skipped_unread(tmp_path):
+    config = _containerd(tmp_path)
+    with open(config, "r+b") as f:
+        f.truncate(2 << 20)  # sparse: 2 MiB of which nothing is read
+    for names in _both(tmp_path):
+        assert names.containers == {} and "larger than" in names.first_skipped
+
+
+def test_odd_entries_count_alike_with_and_without_the_cache(tmp_path):
+    _containerd(tmp_path)
+    (tmp_path / "run/containerd/io.containerd.runtime.v2.task/k8s.io" / ("0" * 64)).write_text("a file")
+    logs = tmp_path / "var/log/containers"
+    logs.mkdir(parents=True)
+    (logs / "notalink.log").write_text("")
+    plain, cached = _both(tmp_path)
+    assert plain.skipped == cached.skipped == 0 and plain.containers == cached.containers
+
+
+def test_a_static_pods_uid_is_its_manifests_hash():
+    uid = "7b3c9a1f0e2d4c5b6a7980112233aabb"  # 32 hex digits: pkg/kubelet/config/common.go
+    assert parse_pod_log_dir(f"kube-system_kube-apiserver-node1_{uid}") == ("kube-system", "kube-apiserver-node1", uid)
+    names = Names()
+    names.add(None, (None, uid, "kube-system", "kube-apiserver-node1"))
+    path = f"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{uid}.slice"
+    assert names.name(path) == "kube-system/kube-apiserver-node1 (burstable)"

@@ -177,6 +177,7 @@ def _dry_run(args, root, pids) -> int:
     from ..process import Process
     from ..rank import snapshot
     from ..victim import predict
+    from ..workloads import EMPTY
 
     never = {r.pid: r.unkillable_reason for r in snapshot(root) if r.pid in pids and r.unkillable_reason
              in ("global init", "kernel thread")}
@@ -202,8 +203,8 @@ def _dry_run(args, root, pids) -> int:
     report = []
     for scope in scopes:
         cgroup = None if scope == "/" else scope
-        before = predict(root, cgroup=cgroup)
-        after = predict(root, cgroup=cgroup, set_adj=wanted)
+        before = predict(root, cgroup=cgroup, names=EMPTY)
+        after = predict(root, cgroup=cgroup, set_adj=wanted, names=EMPTY)
         rank_before = {c.pid: i + 1 for i, c in enumerate(before.candidates)}
         rank_after = {c.pid: i + 1 for i, c in enumerate(after.candidates)}
         report.append({"scope": scope, "victim_before": _who(before.victim), "victim_after": _who(after.victim),

@@ -94,18 +94,33 @@ def run(args) -> int:
     error = window_error(args, "events") or _names_error(args)
     if error is not None:
         return error
+    args.workload = None
     if args.cgroup is not None:
         from ..cgroups import resolve_cgroup
+        from ..errors import NotAvailable
+        from ..workloads import EMPTY
 
-        args.cgroup = resolve_cgroup(args.cgroup, root)
+        typed = args.cgroup
+        # a pod's or container's names, as the commands print them: its kills by those names
+        # too (a kill before a restart was in a cgroup that is gone); none for a --file,
+        # which is not named from this node's files
+        if not args.file and re.fullmatch(r"[a-z0-9.-]+/[a-z0-9.-]+(?:/[A-Za-z0-9_.-]+)?", typed):
+            args.workload = typed
+        try:
+            args.cgroup = resolve_cgroup(typed, root, names=EMPTY if args.file else None)
+        except NotAvailable:
+            if args.workload is None:
+                raise
+            args.cgroup = None  # no cgroup is so named now: the kills' names may be
     if args.follow:
         return _follow(args, root)
-    from ..events.select import mentions_cgroup
+    from ..events.select import mentions_cgroup, of_workload
 
     events, gaps = history(args, root)
     events = _on_the_clock(args, root, events)
     said = False  # the cgroup's absence from the log, said already
-    if args.cgroup is not None and not mentions_cgroup(events, args.cgroup):
+    if args.cgroup is not None and not mentions_cgroup(events, args.cgroup) \
+            and not (args.workload and any(of_workload(e, args.workload) for e in events)):
         _cgroup_exists(args.cgroup, root, events)
         said = True
     undated: list = []
@@ -119,7 +134,7 @@ def run(args) -> int:
         fail(f"--since/--until could not apply to {len(undated)} kill(s): their times count seconds since a "
              "boot this machine cannot date (a log of another boot); they are shown")
     if args.since is not None or args.until is not None or args.pid or args.name or args.cgroup or args.pod \
-            or args.namespace:
+            or args.namespace or args.workload:
         gaps = []  # the counters count every kill: against a selection they say nothing
     # --json: {"events": [...], "gaps": [...]}; --ndjson: a gap is a line {"gap": {...}};
     # table and --csv: the rows on stdout, the gaps said on stderr (they are no rows)
@@ -140,7 +155,7 @@ def _names_error(args):
     if args.namespace is not None:
         return usage_error("events", "--namespace needs names, which kills of a --file do not get (only this boot's "
                            "log is named, from this node's files): give --pod with the pod's UID, or --cgroup")
-    if args.pod is not None and not re.fullmatch(r"[0-9a-fA-F-]{8,36}", args.pod):
+    if args.pod is not None and not re.fullmatch(r"[0-9a-fA-F_-]{8,36}", args.pod):
         return usage_error("events", f"--pod {args.pod}: kills of a --file are not named from this node's files; "
                            "give the pod's UID (its first 8 characters will do), as its cgroup path shows it")
     return None
@@ -151,7 +166,7 @@ def _asked(args) -> str:
     return " ".join(a for a in (
         f"--pid {','.join(map(str, args.pid))}" if args.pid else "",
         f"--name {args.name.__self__.pattern!r}" if args.name else "",
-        f"--cgroup {args.cgroup}" if args.cgroup is not None else "",
+        f"--cgroup {args.cgroup or args.workload}" if args.cgroup is not None or args.workload else "",
         f"--pod {args.pod}" if args.pod else "",
         f"--namespace {args.namespace}" if args.namespace else "",
         f"--since {args.since.isoformat(timespec='seconds')}" if args.since is not None else "",
@@ -292,7 +307,7 @@ def _selection(args):
 
     return Selection(pids=args.pid, name=args.name, cgroup=args.cgroup, since=getattr(args, "since", None),
                      until=getattr(args, "until", None), pod=getattr(args, "pod", None),
-                     namespace=getattr(args, "namespace", None))
+                     namespace=getattr(args, "namespace", None), workload=getattr(args, "workload", None))
 
 
 def _on_the_clock(args, root, events):

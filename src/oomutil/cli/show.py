@@ -66,9 +66,10 @@ def _global_ranking(root):
     """Every candidate of a system-wide OOM, to say what adj would put a process first or
     last; None where it cannot be had (a tree without meminfo, say)."""
     from ..victim import predict
+    from ..workloads import EMPTY
 
     try:
-        report = predict(root)
+        report = predict(root, names=EMPTY)
     except OomutilError:
         return None
     return None if report.partial else report  # ranks against processes it cannot see: unknown

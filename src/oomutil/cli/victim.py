@@ -75,19 +75,12 @@ def _what_if_errors(args):
     return None
 
 
-def _whose(root, pid: int, names) -> str:
+def _whose(report) -> str:
     """" of shop/web-7d9f8-abcde/nginx": the victim's pod and container, where named."""
-    from .._fs import none_if_unreadable, read_parsed
-    from ..errors import NoSuchProcess
-    from ..procfs.cgroup import parse_memory_cgroup
-    from ..root import as_root
+    from ..workloads import shown_name
 
-    try:
-        path = none_if_unreadable(read_parsed, as_root(root).proc(pid, "cgroup"), parse_memory_cgroup, pid=pid)
-    except NoSuchProcess:
-        return ""
-    name, work = names.named(path) if path else ("", None)
-    return f" of {name}" if work is not None and (work.pod or work.container) else ""
+    w = report.victim_workload
+    return f" of {shown_name(report.victim_cgroup, w)}" if w is not None and (w.pod or w.container) else ""
 
 
 def _unit(report) -> str:
@@ -152,7 +145,7 @@ def run(args) -> int:
         lines.append("victim: none - no process here can be killed")
     else:
         ahead = "" if report.margin_bytes is None else f", {human_bytes(report.margin_bytes)} ahead of the next"
-        lines.append(f"victim: pid {v.pid} ({v.comm}){_whose(args.root, v.pid, names)}, badness {v.badness_pages} "
+        lines.append(f"victim: pid {v.pid} ({v.comm}){_whose(report)}, badness {v.badness_pages} "
                      f"{_unit(report)}{ahead}")
     if report.tied and not report.oom_kill_disabled:
         order = "last" if report.last_scanned_wins else "first"

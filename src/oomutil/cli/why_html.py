@@ -93,8 +93,10 @@ def _when(r: OomReport) -> str:
 def _killed(r: OomReport) -> str:
     if not r.kills:
         return "no kill"
+    from .why import _in_pod
+
     # a kill inferred from its summary line and the same kill read whole name one process
-    named = dict.fromkeys(f"pid {k.pid} ({k.comm})" for k in r.kills)
+    named = dict.fromkeys(f"pid {k.pid} ({k.comm}){_in_pod(k)}" for k in r.kills)
     return ", ".join(named) + " killed"
 
 

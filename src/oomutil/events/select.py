@@ -39,11 +39,21 @@ def mentions_cgroup(events: Iterable[OomKillEvent], cgroup: str) -> bool:
 
 def of_pod(event: OomKillEvent, pod: str) -> bool:
     """Was the victim in pod ``pod``: its name (workloads.name_kills()), or its UID, whole
-    or its first 8 or more characters (as ``pod 0f1e2d3c`` shows it)?"""
+    or its first 8 or more characters (as ``pod 0f1e2d3c`` shows it), with "-" or with "_"
+    (as the systemd driver's cgroup paths spell it)?"""
     if event.pod is not None and event.pod == pod:
         return True
     uid = event.pod_uid
-    return uid is not None and len(pod) >= 8 and uid.startswith(pod.lower())
+    return uid is not None and len(pod) >= 8 and uid.startswith(pod.lower().replace("_", "-"))
+
+
+def of_workload(event: OomKillEvent, name: str) -> bool:
+    """Was the victim in the pod or container ``name`` ("namespace/pod" or
+    "namespace/pod/container", as the commands print them; kills named by
+    workloads.name_kills())?  Any attempt of the container: a kill of the one before a
+    restart is in a cgroup that is gone, and has the same names."""
+    parts = name.split("/")
+    return event.pod is not None and [event.namespace, event.pod, event.container][:len(parts)] == parts
 
 
 def _name_test(name: Optional[NameTest]) -> Optional[Callable[[str], Any]]:
@@ -62,20 +72,20 @@ class Selection:
     (or its search function); ``cgroup``: in_cgroup(); ``since``/``until``: aware datetimes,
     both ends included; ``killers``: "kernel", "earlyoom", "nohang", "systemd-oomd";
     ``pod``: of_pod(); ``namespace``: the victim's pod's namespace (kills named by
-    workloads.name_kills())."""
+    workloads.name_kills()); ``workload``: of_workload(), or else in ``cgroup``."""
 
     def __init__(self, pids: Optional[Collection[int]] = None, name: Optional[NameTest] = None,
                  cgroup: Optional[str] = None, since: Optional[datetime.datetime] = None,
                  until: Optional[datetime.datetime] = None, killers: Optional[Collection[str]] = None,
-                 pod: Optional[str] = None, namespace: Optional[str] = None) -> None:
+                 pod: Optional[str] = None, namespace: Optional[str] = None, workload: Optional[str] = None) -> None:
         self.pids, self.name, self.cgroup = pids or None, _name_test(name), cgroup or None
         self.since, self.until, self.killers = since, until, killers or None
-        self.pod, self.namespace = pod or None, namespace or None
+        self.pod, self.namespace, self.workload = pod or None, namespace or None, workload or None
 
     def __bool__(self) -> bool:
         """Does it leave any kill out?"""
         return any(x is not None for x in (self.pids, self.name, self.cgroup, self.since, self.until, self.killers,
-                                           self.pod, self.namespace))
+                                           self.pod, self.namespace, self.workload))
 
     @property
     def timed(self) -> bool:
@@ -88,7 +98,11 @@ class Selection:
             return False
         if self.name is not None and not (event.comm and self.name(event.comm)):
             return False
-        if self.cgroup is not None and not in_cgroup(event, self.cgroup):
+        # a cgroup given by its pod's names: the kills in that cgroup, and those its names
+        # have (of_workload()), whichever cgroup they were in
+        if (self.cgroup is not None or self.workload is not None) and not (
+                (self.cgroup is not None and in_cgroup(event, self.cgroup))
+                or (self.workload is not None and of_workload(event, self.workload))):
             return False
         if self.killers is not None and event.killer not in self.killers:
             return False

@@ -121,7 +121,7 @@ class _Out:
             kind = CounterMetricFamily if counter else GaugeMetricFamily
             family = self.families[name] = kind(name, doc, labels=label_names)
         # no created time is given: prometheus-client would add a *_created series for it
-        family.add_metric([str(v) for v in labels], value)
+        family.add_metric([_label(str(v)) for v in labels], value)
 
 
 class ScrapeState:
@@ -353,6 +353,18 @@ class OomCollector:
                   and (g.limit_bytes is not None or (high_too and g.high_bytes is not None))]
         chosen.sort(key=lambda g: (g.path.count("/"), g.path))
         return chosen[: self.options.max_cgroup_series]
+
+
+def _label(text: str) -> str:
+    """A label value as the exposition can carry it: UTF-8.  A cgroup's name is any bytes
+    (Python holds those that are not UTF-8 as lone surrogates, which failed the whole
+    scrape): each such byte is written \\xNN."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no byte stands for ("\ud800" from JSON)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _workload_labels(names: Names, cgroup: str) -> List[str]:
