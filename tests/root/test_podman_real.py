@@ -41,7 +41,7 @@ def test_a_running_container_is_named_by_its_runtime(podman):
         assert (row["container"], row["container_id"], row["name"]) == (c.name, c.id, f"podman {c.name}")
         groups = json.loads(run_oomutil("top", "--group-by", "container", "--json").stdout)
         [group] = [g for g in groups if g["container_id"] == c.id]
-        assert (group["group"], group["container"], group["top_pid"]) == (c.name, c.name, c.pid)
+        assert (group["group"], group["container"], group["top_pid"]) == (f"podman {c.name}", c.name, c.pid)
         shown = run_oomutil("show", str(c.pid)).stdout
         assert re.search(rf"memory cgroup\s+podman {re.escape(c.name)} \({re.escape(c.cgroup)}\)", shown), shown
 
