@@ -179,8 +179,8 @@ def _cgroup_exists(cgroup: str, root, events) -> None:
     pod's) is in the kills, so its kills are still listed: only a cgroup that neither
     exists now nor is in any kill is refused."""
     from ..cgroups import memory_cgroup
-    from ..workloads import EMPTY
     from ..errors import NotAvailable, OomutilError
+    from ..workloads import EMPTY
 
     try:
         memory_cgroup(cgroup, root, names=EMPTY)
@@ -379,6 +379,7 @@ def _follow(args, root) -> int:
 
     from ..events.parse import Assembler
     from ..events.sources import KmsgReader, follow_file, journal_follow, journal_is_there, journal_json_lines
+    from ..workloads import EMPTY, NameCache, name_kills
     from ._output import json_line, print_csv
 
     if args.file and len(args.file) > 1:
@@ -397,8 +398,6 @@ def _follow(args, root) -> int:
         source, lines = "kmsg", reader.records()
     asm = Assembler(source, args.lines)
     selection = _selection(args)
-    from ..workloads import EMPTY, NameCache, name_kills
-
     cache = None if args.file else NameCache(root)  # pods come and go while it follows
     shown = 0
     if not (args.ndjson or args.csv):

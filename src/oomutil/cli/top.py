@@ -138,7 +138,6 @@ def _print(args, rows, header: bool = True) -> int:
 
 def _table(args, rows):
     from ..root import Root
-
     from ..workloads import read_names
 
     counted = _counted_bytes(args.root)
@@ -197,7 +196,6 @@ def short_cgroup(path, names) -> str:
 
 def _print_groups(args, rows, header: bool = True) -> int:
     from ..rank import group_records
-
     from ..workloads import read_names
 
     groups = group_records(rows, args.group_by, read_names(args.root) if args.group_by in ("pod", "container") else None)
