@@ -306,10 +306,15 @@ def test_live_killer_running_is_found_with_its_arguments(tmp_path):
     exe.symlink_to(sys.executable)
     proc = subprocess.Popen([str(exe), "-c", "import time; time.sleep(30)", "-m", "5", "-s", "20,3"])
     try:
-        comm = Path(f"/proc/{proc.pid}/comm")
-        deadline = time.monotonic() + 5  # Popen returns once exec() closed its pipe, a moment
-        while comm.read_text() != "earlyoom\n" and time.monotonic() < deadline:  # before the
-            time.sleep(0.01)  # kernel names the process after the new file (setup_new_exec())
+        comm, cmdline = Path(f"/proc/{proc.pid}/comm"), Path(f"/proc/{proc.pid}/cmdline")
+        # Popen returns once exec() closed its pipe, a moment before the kernel names the
+        # process after the new file (setup_new_exec()), and a moment more before the new
+        # program's arguments are in place (create_elf_tables(): ci23 read the new comm with
+        # an empty cmdline, so earlyoom's defaults)
+        deadline = time.monotonic() + 5
+        while (comm.read_text() != "earlyoom\n" or b"20,3" not in cmdline.read_bytes()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert comm.read_text() == "earlyoom\n"
         k = {k.name: k for k in posture("/").userspace_killers}["earlyoom"]
         assert proc.pid in k.pids and k.kills and k.settings == {"-m": "5,2.5", "-s": "20,3"}
