@@ -17,10 +17,10 @@ from .badness import (ADJ_MIN_REASON, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, adj_
                       points_pages)
 from .cgroups import memory_cgroup, memory_cgroups
 from .workloads import EMPTY, NO_WORKLOAD, read_names
-from ._fs import none_if_unreadable, read_parsed
+from ._fs import none_if_unreadable
 from .cgroup_names import within
 from .errors import InvalidValue, NoSuchProcess, NotAvailable
-from .procfs.cgroup import parse_memory_cgroup
+from .process import Process
 from .procfs.meminfo import read_meminfo, read_totalpages
 from .procfs.pagesize import read_page_size
 from .procfs.sysctl import read_kernel_release, read_swappiness
@@ -172,9 +172,9 @@ def predict(
 
 
 def _cgroup_of(r: Root, pid: int) -> Optional[str]:
-    """The memory cgroup path of ``pid`` (/proc/PID/cgroup); None once it has exited."""
+    """The memory cgroup path of ``pid`` (the model's reader); None once it has exited."""
     try:
-        return read_parsed(r.proc(pid, "cgroup"), parse_memory_cgroup, pid=pid)
+        return Process(pid, r).memory_cgroup_path()
     except NoSuchProcess:
         return None
 

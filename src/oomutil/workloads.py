@@ -425,10 +425,10 @@ class _Reader:
         def make() -> Tuple[Optional[str], Optional[str]]:
             try:
                 return os.readlink(path), None
-            except (FileNotFoundError, OSError) as err:
-                # gone, or not a link (EINVAL): not one of the kubelet's, nothing odd
-                return None, None if isinstance(err, FileNotFoundError) or err.errno == errno.EINVAL \
-                    else os.strerror(err.errno or 0)
+            except OSError as err:
+                if err.errno in (errno.ENOENT, errno.EINVAL):  # gone, or no link: not the kubelet's
+                    return None, None
+                return None, os.strerror(err.errno or 0)
 
         return self._get("l", path, make)
 
