@@ -46,8 +46,8 @@ class KmsgReader:
                                + (f", e.g. {logs[0]})" if logs else ")"), path=root.path) from None
         except OSError as err:
             raise NotAvailable(os.strerror(err.errno or 0), path=path) from None
-        # a captured tree's dev/kmsg is a regular file of the records, one a line, as
-        # `cat /dev/kmsg` prints them (tools/capture-fixture, tests/fixtures/synthetic)
+        # a tree's dev/kmsg is a regular file of the records, one a line, as `cat /dev/kmsg`
+        # prints them (the trees of tests/fixtures/synthetic; the device gives one a read())
         self.captured = stat.S_ISREG(os.fstat(self.fd).st_mode)
         if follow and self.captured:
             os.close(self.fd)
