@@ -165,8 +165,6 @@ def test_kill_counters_keep_the_names_they_were_born_with(tmp_path):
     when the pod's files go (a pod removed after its kill is no new series)."""
     import shutil
 
-    from prometheus_client.core import Metric  # noqa: F401 -- the exporter's extra is installed
-
     from oomutil import Root
     from oomutil.events.parse import parse_text
     from oomutil.exporter.collector import OomCollector, Options

@@ -24,7 +24,7 @@ from .procfs.sysctl import read_kernel_release
 from .root import Root, as_root
 from .sysfs import memcg_v1, memcg_v2
 from .sysfs.memcg import read_inactive_file_bytes, read_procs
-from .workloads import EMPTY, Names, read_names
+from .workloads import Names, read_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it slows the start
