@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Iterator, List, Sequence
 
@@ -208,6 +209,18 @@ def exec_hog(c: Container) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=_cwd())
 
 
+def _podman_running() -> bool:
+    """Is a conmon or a podman process running (this process starts none at this point)?"""
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() in ("conmon", "podman"):
+                    return True
+        except OSError:  # not a pid, or gone
+            continue
+    return False
+
+
 def teardown() -> None:
     """Remove this process's image; podman's storage and the libpod_parent cgroups if
     podman made them during this process (rmdir: refused while any other run's container
@@ -215,9 +228,17 @@ def teardown() -> None:
     if _image_built:
         _podman("rmi", "--force", _TAG, check=False)
     if not _storage_was_there and shutil.which("podman"):
-        # nothing of anyone else's can be in a store this process made: podman's own reset
-        subprocess.run(["podman", "system", "reset", "--force"], capture_output=True, timeout=120, check=False,
-                       cwd=_cwd())
+        # Nothing of anyone else's can be in a store this process made: podman's own reset.
+        # But first every container's conmon must be gone: when a container exits, conmon
+        # runs `podman container cleanup` a moment after `rm` returned, and a podman started
+        # after the reset makes the store anew (CI left one so, and every later command
+        # then read its containers.json).
+        deadline = time.monotonic() + 15
+        while _podman_running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not _podman_running():  # else someone else's podman: their store, leave it
+            subprocess.run(["podman", "system", "reset", "--force"], capture_output=True, timeout=120, check=False,
+                           cwd=_cwd())
     shutil.rmtree(_CWD, ignore_errors=True)
     if _parent_was_there:
         return
